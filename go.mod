@@ -1,0 +1,3 @@
+module github.com/kerago/kerago
+
+go 1.26
