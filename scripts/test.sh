@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The project's tests: installs what is missing, then checks formatting, vet
+# and runs every Go test (the Keras reference comparisons read testdata/ and,
+# where present, ../shared/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/deps.sh
+
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt needed on:"; echo "$unformatted"; exit 1
+fi
+go vet ./...
+go test -count=1 ./... "$@"
