@@ -1,0 +1,266 @@
+package h5
+
+// #include <stdlib.h>
+// #include "shim.h"
+import "C"
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"unsafe"
+)
+
+// Errors that callers may test with errors.Is. The returned errors wrap them
+// with the file name, the object path and the operation.
+var (
+	// ErrNotHDF5 reports a file or image without the HDF5 signature.
+	ErrNotHDF5 = errors.New("not an HDF5 file")
+	// ErrNotFound reports a missing group, dataset or attribute.
+	ErrNotFound = errors.New("not found")
+	// ErrTooLarge reports data larger than the read budget (see
+	// File.SetMaxBytes) or larger than the file could possibly hold.
+	ErrTooLarge = errors.New("too large")
+	// ErrClosed reports use of a closed File.
+	ErrClosed = errors.New("file already closed")
+)
+
+// DefaultMaxBytes is the default read budget of a File: the largest float32
+// result (in bytes) that a single read may allocate or fill.
+const DefaultMaxBytes = 1 << 31
+
+// signature is the 8-byte HDF5 format signature. It sits at offset 0 or, after
+// a user block, at offset 512, 1024, 2048, ...
+var signature = []byte("\x89HDF\r\n\x1a\n")
+
+// File is an open HDF5 file, on disk or in memory. Its methods are safe for
+// concurrent use. Objects (Group, Dataset) obtained from a File are plain
+// values naming a path; they hold no library handles and need no closing, but
+// become unusable once the File is closed.
+type File struct {
+	name     string // for messages: the path, or "<memory image>"
+	id       C.hid_t
+	closed   bool
+	writable bool
+	size     int64          // bytes; 0 for created files (size checks skipped)
+	image    unsafe.Pointer // C copy of the image, freed by Close
+	maxBytes int64
+}
+
+// Open opens the HDF5 file at path read-only. It checks first that path is a
+// regular, non-empty file carrying the HDF5 signature, so that directories,
+// text files and empty files get a clear error (wrapping ErrNotHDF5 where
+// apt); truncated files are reported by libhdf5 ("truncated file: eof = ...").
+func Open(path string) (*File, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("h5: open %w", err)
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("h5: open %s: is a directory, not an HDF5 file", path)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("h5: open %s: not a regular file", path)
+	}
+	size := st.Size()
+	if size == 0 {
+		return nil, fmt.Errorf("h5: open %s: empty file: %w", path, ErrNotHDF5)
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("h5: open %w", err)
+	}
+	ok, err := findSignature(fh, size)
+	fh.Close()
+	if err != nil {
+		return nil, fmt.Errorf("h5: open %s: %w", path, err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("h5: open %s: no HDF5 signature: %w", path, ErrNotHDF5)
+	}
+	cpath, free, err := cstr(path)
+	if err != nil {
+		return nil, fmt.Errorf("h5: open %q: %w", path, err)
+	}
+	defer free()
+
+	defer lock()()
+	id := C.h5go_open_file(cpath)
+	if id < 0 {
+		return nil, fmt.Errorf("h5: open %s: %s", path, takeError())
+	}
+	return &File{name: path, id: id, size: size, maxBytes: DefaultMaxBytes}, nil
+}
+
+// findSignature looks for the HDF5 signature at offsets 0, 512, 1024, ...
+func findSignature(r io.ReaderAt, size int64) (bool, error) {
+	var buf [8]byte
+	for off := int64(0); off+8 <= size; off = nextSigOffset(off) {
+		if _, err := r.ReadAt(buf[:], off); err != nil {
+			return false, err
+		}
+		if bytes.Equal(buf[:], signature) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func nextSigOffset(off int64) int64 {
+	if off == 0 {
+		return 512
+	}
+	return off * 2
+}
+
+// maxImage bounds the size OpenImage and OpenImageReader accept.
+const maxImage = 1 << 40
+
+// OpenImage opens, read-only, an HDF5 file held in memory, such as the
+// model.weights.h5 member of a .keras zip archive. data is copied once into
+// memory owned by the File (libhdf5 must keep using it after this call
+// returns, which Go memory may not be), so the caller may reuse data
+// afterwards. Close releases the copy.
+func OpenImage(data []byte) (*File, error) {
+	return OpenImageReader(bytes.NewReader(data), int64(len(data)))
+}
+
+// OpenImageReader is like OpenImage, but reads the size-byte image from r
+// straight into memory owned by the File, avoiding a second copy of large
+// images (for example a zip member: OpenImageReader(rc, int64(zf.UncompressedSize64))).
+func OpenImageReader(r io.Reader, size int64) (*File, error) {
+	const name = "<memory image>"
+	if size <= 0 {
+		return nil, fmt.Errorf("h5: open %s: empty image: %w", name, ErrNotHDF5)
+	}
+	if size > maxImage {
+		return nil, fmt.Errorf("h5: open %s: image of %d bytes: %w", name, size, ErrTooLarge)
+	}
+	p := C.malloc(C.size_t(size))
+	if p == nil {
+		return nil, fmt.Errorf("h5: open %s: cannot allocate %d bytes", name, size)
+	}
+	buf := unsafe.Slice((*byte)(p), size)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		C.free(p)
+		return nil, fmt.Errorf("h5: open %s: reading %d bytes: %w", name, size, err)
+	}
+	if ok, _ := findSignature(bytes.NewReader(buf), size); !ok {
+		C.free(p)
+		return nil, fmt.Errorf("h5: open %s: no HDF5 signature: %w", name, ErrNotHDF5)
+	}
+
+	defer lock()()
+	id := C.h5go_open_image(p, C.size_t(size))
+	if id < 0 {
+		err := fmt.Errorf("h5: open %s: %s", name, takeError())
+		C.free(p)
+		return nil, err
+	}
+	return &File{name: name, id: id, size: size, image: p, maxBytes: DefaultMaxBytes}, nil
+}
+
+// Create creates (or truncates) the HDF5 file at path for writing, with
+// libhdf5's default format settings, which are h5py's too (superblock 0,
+// symbol-table groups, compact attributes), so files written here have the
+// layout of files written by Keras through h5py. Close must be called, and its
+// error checked, to flush the file.
+func Create(path string) (*File, error) {
+	cpath, free, err := cstr(path)
+	if err != nil {
+		return nil, fmt.Errorf("h5: create %q: %w", path, err)
+	}
+	defer free()
+	defer lock()()
+	id := C.h5go_create_file(cpath)
+	if id < 0 {
+		return nil, fmt.Errorf("h5: create %s: %s", path, takeError())
+	}
+	return &File{name: path, id: id, writable: true, maxBytes: DefaultMaxBytes}, nil
+}
+
+// Close flushes (for created files) and closes the file. Closing an already
+// closed File returns nil.
+func (f *File) Close() error {
+	defer lock()()
+	if f.closed {
+		return nil
+	}
+	f.closed = true
+	var err error
+	if C.H5Fclose(f.id) < 0 {
+		err = fmt.Errorf("h5: close %s: %s", f.name, takeError())
+	}
+	if f.image != nil {
+		C.free(f.image)
+		f.image = nil
+	}
+	return err
+}
+
+// Name returns the path the file was opened with, or "<memory image>".
+func (f *File) Name() string { return f.name }
+
+// SetMaxBytes sets the read budget: reads whose float32 result would exceed n
+// bytes fail with ErrTooLarge. The default is DefaultMaxBytes.
+func (f *File) SetMaxBytes(n int64) {
+	mu.Lock()
+	f.maxBytes = n
+	mu.Unlock()
+}
+
+// Root returns the root group "/".
+func (f *File) Root() Group { return Group{Object{f: f, path: "/"}} }
+
+// Group returns the group at path (relative to the root, a leading "/"
+// allowed), e.g. "model_weights/conv2d_1/conv2d_1".
+func (f *File) Group(path string) (Group, error) { return f.Root().Group(path) }
+
+// Dataset returns the dataset at path (relative to the root).
+func (f *File) Dataset(path string) (Dataset, error) { return f.Root().Dataset(path) }
+
+// Kind reports what path (relative to the root) names; KindNone if nothing.
+func (f *File) Kind(path string) (Kind, error) { return f.Root().Kind(path) }
+
+// ReadFloat32 reads the dataset at path as float32; see Dataset.ReadFloat32.
+func (f *File) ReadFloat32(path string) (data []float32, shape []int, err error) {
+	d, err := f.Dataset(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d.ReadFloat32()
+}
+
+// check returns ErrClosed (wrapped) for a closed file. mu must be held.
+func (f *File) check() error {
+	if f.closed {
+		return fmt.Errorf("h5: %s: %w", f.name, ErrClosed)
+	}
+	return nil
+}
+
+// openObjects counts the library handles open in f (for leak tests).
+func (f *File) openObjects() int {
+	defer lock()()
+	if f.closed {
+		return 0
+	}
+	return int(C.h5go_open_objects(f.id))
+}
+
+// joinPath joins a group path and a relative name (leading slashes ignored)
+// into an absolute path.
+func joinPath(base, name string) string {
+	name = strings.TrimLeft(name, "/")
+	switch {
+	case name == "":
+		return base
+	case base == "/":
+		return "/" + name
+	default:
+		return base + "/" + name
+	}
+}
