@@ -14,4 +14,5 @@ import (
 func init() {
 	blas32.Use(netlib.Implementation{})
 	backendName = "OpenBLAS (cgo, gonum.org/v1/netlib)"
+	blasThreaded = true
 }

@@ -1,6 +1,9 @@
 package ops
 
-import "fmt"
+import (
+	"fmt"
+	"runtime"
+)
 
 // im2colBudget bounds the scratch matrix of the im2col convolution, in
 // float32 values (4 MiB): the output pixels are processed in tiles of
@@ -76,6 +79,12 @@ func conv2DIm2col(out, in, kernel, bias []float32, p ConvParams) {
 	if tile == 0 {
 		return
 	}
+	if !blasThreaded {
+		conv2DIm2colConcurrent(out, in, kernel, bias, p, tile)
+		return
+	}
+	// OpenBLAS threads each sgemm itself: run the tiles one after the
+	// other, unfolding each tile in parallel.
 	buf := make([]float32, tile*k)
 	// Each goroutine unfolds at least ~16K values, so small tiles stay serial.
 	grain := max(1, (1<<14)/k)
@@ -89,6 +98,32 @@ func conv2DIm2col(out, in, kernel, bias []float32, p ConvParams) {
 		fillRows(o, m, p.F, bias)
 		sgemm(false, m, p.F, k, buf, k, kernel, p.F, 1, o, p.F)
 	}
+}
+
+// conv2DIm2colConcurrent is conv2DIm2col for a BLAS that does not thread
+// its calls by itself: the tiles are shared out among GOMAXPROCS
+// goroutines, each with its own scratch matrix (so memory is bounded by
+// GOMAXPROCS tiles), unfolding and multiplying its tiles. Tiles are made
+// small enough that every goroutine gets work, but no smaller than 64
+// pixels, the block size of gonum's sgemm.
+func conv2DIm2colConcurrent(out, in, kernel, bias []float32, p ConvParams, tile int) {
+	k := p.KH * p.KW * p.C
+	total := p.N * p.OH * p.OW
+	workers := runtime.GOMAXPROCS(0)
+	tile = min(tile, max(64, (total+workers-1)/workers))
+	ntiles := (total + tile - 1) / tile
+	parallelFor(ntiles, 1, func(lo, hi int) {
+		buf := make([]float32, tile*k)
+		for t := lo; t < hi; t++ {
+			q0 := t * tile
+			q1 := min(q0+tile, total)
+			m := q1 - q0
+			im2col(buf[:m*k], in, p, q0, q1)
+			o := out[q0*p.F : q1*p.F]
+			fillRows(o, m, p.F, bias)
+			sgemm(false, m, p.F, k, buf, k, kernel, p.F, 1, o, p.F)
+		}
+	})
 }
 
 // im2col writes, for each output pixel q in [q0, q1) (flattened over

@@ -164,15 +164,19 @@ func TestConv2DMatchesNaive(t *testing.T) {
 			}
 			want := naiveConv2D(in, kernel, b, p)
 			// Default tiling, then tiles of 1, 3 and 7 pixels (crossing
-			// rows and batch items).
-			for _, budget := range []int{im2colBudget, k, 3 * k, 7*k + 1} {
-				got := make([]float32, len(want))
-				for i := range got {
-					got[i] = float32(math.NaN()) // every output must be written
+			// rows and batch items), through both tile schedulers.
+			for _, threaded := range []bool{false, true} {
+				for _, budget := range []int{im2colBudget, k, 3 * k, 7*k + 1} {
+					got := make([]float32, len(want))
+					for i := range got {
+						got[i] = float32(math.NaN()) // every output must be written
+					}
+					withScheduler(threaded, func() {
+						withBudget(budget, func() { Conv2D(got, in, kernel, b, p) })
+					})
+					d := expectClose(t, fmt.Sprintf("%v bias=%v budget=%d threaded=%v", cc, withBias, budget, threaded), got, want, tol)
+					worst = max(worst, d)
 				}
-				withBudget(budget, func() { Conv2D(got, in, kernel, b, p) })
-				d := expectClose(t, fmt.Sprintf("%v bias=%v budget=%d", cc, withBias, budget), got, want, tol)
-				worst = max(worst, d)
 			}
 		}
 	}

@@ -12,6 +12,10 @@ import (
 // overrides it when OpenBLAS is linked in.
 var backendName = "gonum pure Go (gonum.org/v1/gonum/blas/gonum)"
 
+// blasThreaded reports whether one sgemm call already uses all cores
+// (OpenBLAS), so that callers should not run several at once.
+var blasThreaded = false
+
 // Backend describes the matrix-multiply implementation the kernels use:
 // OpenBLAS through cgo by default, gonum's pure-Go BLAS with -tags purego
 // (or when cgo is disabled).

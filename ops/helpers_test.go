@@ -52,3 +52,13 @@ func withBudget(b int, f func()) {
 	defer func() { im2colBudget = old }()
 	f()
 }
+
+// withScheduler runs f with blasThreaded set to threaded, which selects
+// conv2DIm2col's serial-tile (true) or concurrent-tile (false) schedule
+// whatever the backend.
+func withScheduler(threaded bool, f func()) {
+	old := blasThreaded
+	blasThreaded = threaded
+	defer func() { blasThreaded = old }()
+	f()
+}

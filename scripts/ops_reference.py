@@ -125,10 +125,12 @@ case("global max pool", "gmp", L.GlobalMaxPooling2D(), x)
 x = rand(3, 7)
 case("dense", "dense", L.Dense(5), x, [rand(7, 5), rand(5)])
 x = rand(2, 3, 4)
-case("batchnorm eps 1e-3", "batchnorm", L.BatchNormalization(epsilon=1e-3), x,
-     [rand(4, lo=0.5, hi=1.5), rand(4), rand(4), rand(4, lo=0.1, hi=2.0)], eps=1e-3)
-# batchnorm weights order: gamma, beta, moving_mean, moving_variance
+bn = [rand(4, lo=0.5, hi=1.5), rand(4), rand(4), rand(4, lo=0.1, hi=2.0)]
+case("batchnorm eps 1e-3", "batchnorm", L.BatchNormalization(epsilon=1e-3), x, bn, eps=1e-3)
+# All four weights (gamma, beta, moving_mean, moving_variance) as one (4, C) "kernel".
 cases[-1]["kernel_shape"] = [4, 4]
+cases[-1]["kernel"] = flat(np.stack(bn))
+del cases[-1]["bias"]
 x = rand(2, 3, 4, 2)
 for size, interp in [((2, 2), "bilinear"), ((3, 2), "bilinear"), ((1, 3), "bilinear"), ((2, 3), "nearest")]:
     y3 = run_layer(L.UpSampling2D(size, interpolation=interp), x)
