@@ -111,7 +111,12 @@ func conv2DIm2colConcurrent(out, in, kernel, bias []float32, p ConvParams, tile 
 	total := p.N * p.OH * p.OW
 	workers := runtime.GOMAXPROCS(0)
 	tile = min(tile, max(64, (total+workers-1)/workers))
+	// Round the tile count up to a multiple of the workers and even out
+	// the tiles, so that each goroutine gets the same amount of work.
 	ntiles := (total + tile - 1) / tile
+	ntiles = (ntiles + workers - 1) / workers * workers
+	tile = (total + ntiles - 1) / ntiles
+	ntiles = (total + tile - 1) / tile
 	parallelFor(ntiles, 1, func(lo, hi int) {
 		buf := make([]float32, tile*k)
 		for t := lo; t < hi; t++ {
