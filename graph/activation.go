@@ -2,29 +2,58 @@ package graph
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/kerago/kerago/ops"
 )
 
 // activationFunc returns an in-place function applying a Keras activation by
-// name ("" and "linear" are the identity). softmax works over the last axis.
+// name ("" and "linear" are the identity). softmax and log_softmax work over
+// the last axis. Names are tf.keras 2.x's; "hard_sigmoid_keras3" is Keras 3's
+// hard_sigmoid, relu6(x+3)/6 (the keras package maps Keras 3 files to it).
 func activationFunc(name string) (func(t *ops.Tensor), error) {
 	switch name {
 	case "", "linear":
 		return nil, nil
-	case "softmax":
+	case "softmax", "log_softmax":
+		logOf := name == "log_softmax"
 		return func(t *ops.Tensor) {
 			cols := t.Shape[len(t.Shape)-1]
-			if cols > 0 {
+			switch {
+			case cols == 0:
+			case logOf:
+				logSoftmax(t.Data, cols)
+			default:
 				ops.Softmax(t.Data, len(t.Data)/cols, cols)
 			}
 		}, nil
+	case "hard_sigmoid_keras3":
+		return func(t *ops.Tensor) { ops.HardSigmoidKeras3(t.Data) }, nil
 	}
 	f, err := ops.Activation(name)
 	if err != nil {
 		return nil, err
 	}
 	return func(t *ops.Tensor) { f(t.Data) }, nil
+}
+
+// logSoftmax computes x - max - log(sum(exp(x - max))) over rows of cols.
+func logSoftmax(x []float32, cols int) {
+	for r := 0; r+cols <= len(x); r += cols {
+		row := x[r : r+cols]
+		m := math.Inf(-1)
+		for _, v := range row {
+			m = math.Max(m, float64(v))
+		}
+		sum := 0.0
+		for _, v := range row {
+			sum += math.Exp(float64(v) - m)
+		}
+		lse := m + math.Log(sum)
+		for i, v := range row {
+			row[i] = float32(float64(v) - lse)
+		}
+	}
 }
 
 // ActivationLayer applies an activation function: keras.layers.Activation.
@@ -186,7 +215,8 @@ type SoftmaxLayer struct {
 	Axis int
 }
 
-// Softmax returns keras.layers.Softmax(axis=-1); only the last axis is supported.
+// Softmax returns keras.layers.Softmax(axis=-1); Axis (batch = 0) may name
+// any non-batch axis.
 func Softmax(opts ...Opt) *SoftmaxLayer {
 	k := parseOpts(opts)
 	l := &SoftmaxLayer{Axis: -1}
@@ -202,18 +232,55 @@ func (l *SoftmaxLayer) Build(in []Shape) (Shape, error) {
 	if err := oneInput(in); err != nil {
 		return nil, err
 	}
-	if l.Axis != -1 && l.Axis != len(in[0]) {
-		return nil, fmt.Errorf("softmax over axis %d is not supported (last axis only) for input shape %s", l.Axis, in[0])
+	if _, err := axisOf(l.Axis, len(in[0])+1); err != nil {
+		return nil, err
 	}
 	return in[0].clone(), nil
 }
 
+// axisOf maps a Keras axis (batch = 0, negative from the end) of a
+// batch-first tensor of the given rank to a non-batch index.
+func axisOf(axis, rank int) (int, error) {
+	a := axis
+	if a < 0 {
+		a += rank
+	}
+	if a <= 0 || a >= rank {
+		return 0, fmt.Errorf("axis %d is out of range or is the batch axis for inputs of rank %d", axis, rank)
+	}
+	return a, nil
+}
+
 // Forward implements Layer.
 func (l *SoftmaxLayer) Forward(in []*ops.Tensor) (*ops.Tensor, error) {
-	out := in[0].Clone()
+	x := in[0]
+	ax, err := axisOf(l.Axis, len(x.Shape))
+	if err != nil {
+		return nil, err
+	}
+	out := x.Clone()
 	cols := out.Shape[len(out.Shape)-1]
-	if cols > 0 {
-		ops.Softmax(out.Data, len(out.Data)/cols, cols)
+	if ax == len(x.Shape)-1 {
+		if cols > 0 {
+			ops.Softmax(out.Data, len(out.Data)/cols, cols)
+		}
+		return out, nil
+	}
+	// Another axis: gather each line along the axis, softmax it, scatter back.
+	n, stride := x.Shape[ax], ops.NumElements(x.Shape[ax+1:])
+	outer := ops.NumElements(x.Shape[:ax])
+	line := make([]float32, n)
+	for o := 0; o < outer; o++ {
+		for i := 0; i < stride; i++ {
+			base := o*n*stride + i
+			for j := range line {
+				line[j] = out.Data[base+j*stride]
+			}
+			ops.Softmax(line, 1, n)
+			for j, v := range line {
+				out.Data[base+j*stride] = v
+			}
+		}
 	}
 	return out, nil
 }

@@ -6,31 +6,17 @@ import (
 	"github.com/kerago/kerago/ops"
 )
 
-// convOutput returns Keras's output length and the padding before the first
-// element for a window of size k, stride s and dilation d over n elements:
-// "valid" keeps only whole windows, floor((n-keff)/s)+1; "same" gives
-// ceil(n/s) and pads (TensorFlow's rule) the extra row or column at the
-// bottom/right. Unknown sizes (-1) stay unknown.
+// convOutput is ops.ConvOutput for a possibly unknown size (-1 stays
+// unknown): Keras's output length and the padding before the first element.
 func convOutput(n, k, s, d int, padding string) (out, before int, err error) {
-	keff := k + (k-1)*(d-1)
 	if n < 0 {
+		if padding != "valid" && padding != "same" {
+			return 0, 0, fmt.Errorf("padding must be \"valid\" or \"same\", got %q", padding)
+		}
 		return -1, 0, nil
 	}
-	switch padding {
-	case "valid":
-		if n < keff {
-			return 0, 0, fmt.Errorf("window of size %d (dilated %d) does not fit an input of size %d with padding \"valid\"", k, keff, n)
-		}
-		return (n-keff)/s + 1, 0, nil
-	case "same":
-		out = (n + s - 1) / s
-		total := (out-1)*s + keff - n
-		if total < 0 {
-			total = 0
-		}
-		return out, total / 2, nil
-	}
-	return 0, 0, fmt.Errorf("padding must be \"valid\" or \"same\", got %q", padding)
+	out, before, _, err = ops.ConvOutput(n, k, s, d, padding)
+	return out, before, err
 }
 
 // Conv2DLayer is keras.layers.Conv2D: kernel (kh, kw, in, filters), bias (filters).
@@ -344,47 +330,25 @@ func Conv2DTranspose(filters int, kernelSize [2]int, opts ...Opt) *Conv2DTranspo
 	return l
 }
 
-// deconvOutput is Keras's deconv_output_length: the output size and the
-// padding before the first element of the equivalent forward convolution.
-func deconvOutput(n, k, s, d int, padding string, outPad *int) (out, before int) {
-	keff := k + (k-1)*(d-1)
-	if n < 0 {
-		return -1, 0
-	}
-	if outPad == nil {
-		if padding == "valid" {
-			out = n*s + max(keff-s, 0)
-		} else {
-			out = n * s
-		}
-	} else {
-		pad := 0
-		if padding == "same" {
-			pad = keff / 2
-		}
-		out = (n-1)*s + keff - 2*pad + *outPad
-	}
-	if padding == "same" {
-		total := (n-1)*s + keff - out
-		if total > 0 {
-			before = total / 2
-		}
-	}
-	return out, before
-}
-
 func (l *Conv2DTransposeLayer) geometry(in Shape) (p ops.ConvParams, err error) {
 	if len(in) != 3 || in[2] < 0 {
 		return p, fmt.Errorf("expects a 4-D input with known channels, got shape %s", in)
 	}
-	var oph, opw *int
+	oph, opw := -1, -1 // Keras's output_padding=None
 	if l.OutputPadding != nil {
-		oph, opw = &l.OutputPadding[0], &l.OutputPadding[1]
+		oph, opw = l.OutputPadding[0], l.OutputPadding[1]
 	}
-	oh, top := deconvOutput(in[0], l.KernelSize[0], l.Strides[0], l.DilationRate[0], l.Padding, oph)
-	ow, left := deconvOutput(in[1], l.KernelSize[1], l.Strides[1], l.DilationRate[1], l.Padding, opw)
-	if oh == 0 || ow == 0 {
-		return p, fmt.Errorf("output size %dx%d is empty", oh, ow)
+	oh, top, ow, left := -1, 0, -1, 0
+	var err2 error
+	if in[0] >= 0 {
+		if oh, top, err = ops.ConvTransposeOutput(in[0], l.KernelSize[0], l.Strides[0], l.DilationRate[0], l.Padding, oph); err != nil {
+			return p, fmt.Errorf("height: %w", err)
+		}
+	}
+	if in[1] >= 0 {
+		if ow, left, err2 = ops.ConvTransposeOutput(in[1], l.KernelSize[1], l.Strides[1], l.DilationRate[1], l.Padding, opw); err2 != nil {
+			return p, fmt.Errorf("width: %w", err2)
+		}
 	}
 	return ops.ConvParams{H: in[0], W: in[1], C: in[2], KH: l.KernelSize[0], KW: l.KernelSize[1], F: l.Filters,
 		SH: l.Strides[0], SW: l.Strides[1], DH: l.DilationRate[0], DW: l.DilationRate[1],

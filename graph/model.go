@@ -383,6 +383,25 @@ func (m *Model) Activations(inputs []*ops.Tensor, names ...string) (map[string]*
 	return got, err
 }
 
+// Trace runs the model like Predict and calls visit with every node of the
+// graph and its value (inputs included), in execution order. The tensors
+// must not be modified.
+func (m *Model) Trace(inputs []*ops.Tensor, visit func(n *Node, t *ops.Tensor)) ([]*ops.Tensor, error) {
+	vals, err := m.run(inputs, visit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*ops.Tensor, len(m.outputs))
+	for i, o := range m.outputs {
+		out[i] = vals[o]
+	}
+	return out, nil
+}
+
+// GraphNodes returns the nodes of the model's graph (one per layer call,
+// inputs included) in execution order.
+func (m *Model) GraphNodes() []*Node { return m.order }
+
 func (m *Model) run(inputs []*ops.Tensor, visit func(*Node, *ops.Tensor)) (map[*Node]*ops.Tensor, error) {
 	if len(inputs) != len(m.inputs) {
 		return nil, fmt.Errorf("model %q expects %d inputs, got %d", m.name, len(m.inputs), len(inputs))
