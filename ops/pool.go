@@ -22,7 +22,8 @@ func windowRange(start, k, n int) (k0, k1 int) {
 //
 // Padded cells are ignored (never selected), as TensorFlow pads with −∞.
 // A window with no cell inside the input (impossible with Keras padding)
-// gives 0. It panics on invalid p or slice lengths.
+// gives 0; a NaN in a window gives NaN. It panics on invalid p or slice
+// lengths.
 func MaxPool2D(out, in []float32, p PoolParams) {
 	p.mustValidate("MaxPool2D")
 	mustLen("MaxPool2D", "in", in, p.N*p.H*p.W*p.C, shape4(p.N, p.H, p.W, p.C))
@@ -52,10 +53,9 @@ func MaxPool2D(out, in []float32, p PoolParams) {
 							first = false
 							continue
 						}
+						o := o[:len(x)]
 						for i, v := range x {
-							if v > o[i] {
-								o[i] = v
-							}
+							o[i] = max(o[i], v)
 						}
 					}
 				}
@@ -152,9 +152,7 @@ func GlobalMaxPool2D(out, in []float32, n, hw, c int) {
 		}
 		for q := 0; q < hw; q++ {
 			for i, v := range img[q*c : (q+1)*c] {
-				if v > o[i] {
-					o[i] = v
-				}
+				o[i] = max(o[i], v)
 			}
 		}
 	}
