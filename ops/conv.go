@@ -74,7 +74,10 @@ func Conv2D(out, in, kernel, bias []float32, p ConvParams) {
 func conv2DIm2col(out, in, kernel, bias []float32, p ConvParams) {
 	k := p.KH * p.KW * p.C
 	total := p.N * p.OH * p.OW
-	tile := max(1, im2colBudget/k)
+	// The budget covers the tile's output rows too, so that for small K
+	// the output tile (filled with the bias, then accumulated into by the
+	// sgemm) stays in cache.
+	tile := max(1, im2colBudget/(k+p.F))
 	tile = min(tile, total)
 	if tile == 0 {
 		return
