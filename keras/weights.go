@@ -32,11 +32,11 @@ type LoadWeightsOptions struct {
 // loader knows about it.
 type weightTarget struct {
 	model  *graph.Model
-	lm     *loadedModel             // nil for models not built by this package
+	lm     *loadedModel              // nil for models not built by this package
 	hints  map[graph.Layer]layerHint // may be nil
-	strict bool                     // the file is the one the config came from
-	info   *FileInfo                // filled by loadFile
-	era    era                      // filled by loadFile for legacy files
+	strict bool                      // the file is the one the config came from
+	info   *FileInfo                 // filled by loadFile
+	era    era                       // filled by loadFile for legacy files
 }
 
 // kerasLayers returns the layers of m in Keras's model.layers order with
@@ -752,4 +752,3 @@ func (t *weightTarget) loadStore(f *h5.File, opts LoadWeightsOptions) error {
 	}
 	return runPlan(plan)
 }
-
