@@ -121,24 +121,28 @@ func upsample(in, out []uint8, w, h, cw, hf, vf int, at func([]uint8, int, int) 
 			}
 		}
 	case hf == 2 && vf == 2 && fancyH: // h2v2_fancy_upsample
+		colsum := make([]int, cw)
 		for y := 0; y < h; y++ {
 			cy, nb := y/2, y/2-1
 			if y%2 == 1 {
 				nb = cy + 1
 			}
-			colsum := func(cx int) int { return 3*at(in, cx, cy) + at(in, cx, nb) }
-			for x := 0; x < w; x++ {
+			for cx := range colsum {
+				colsum[cx] = 3*at(in, cx, cy) + at(in, cx, nb)
+			}
+			row := out[y*w : (y+1)*w]
+			for x := range row {
 				cx := x / 2
-				this := colsum(cx)
+				this := colsum[cx]
 				switch {
 				case x%2 == 0 && cx == 0:
-					out[y*w+x] = uint8((this*4 + 8) >> 4)
+					row[x] = uint8((this*4 + 8) >> 4)
 				case x%2 == 0:
-					out[y*w+x] = uint8((this*3 + colsum(cx-1) + 8) >> 4)
+					row[x] = uint8((this*3 + colsum[cx-1] + 8) >> 4)
 				case cx == cw-1:
-					out[y*w+x] = uint8((this*4 + 7) >> 4)
+					row[x] = uint8((this*4 + 7) >> 4)
 				default:
-					out[y*w+x] = uint8((this*3 + colsum(cx+1) + 7) >> 4)
+					row[x] = uint8((this*3 + colsum[cx+1] + 7) >> 4)
 				}
 			}
 		}

@@ -203,12 +203,17 @@ func decodeGo(rs io.ReadSeeker, maxPixels int) (image.Image, string, error) {
 	return m, format, nil
 }
 
-// fixPNG: a 16-bit grayscale PNG with a tRNS chunk decodes in Go as
-// NRGBA64, but Pillow opens it as grayscale "I;16" (the transparency only
-// matters for an RGBA conversion). Recover the grey values.
+// fixPNG adjusts 16-bit PNGs with a tRNS chunk, which Go decodes as
+// NRGBA64 with alpha 0 wherever a pixel equals the 16-bit tRNS value.
+// Pillow opens them as "I;16" (grayscale) or "RGB" (8-bit high bytes) and
+// compares the tRNS value with the converted 8-bit values instead, which
+// in practice makes no pixel transparent. So: grayscale becomes Gray16
+// again, and RGB loses the alpha Go derived. (Pillow does make pixels
+// transparent in "rgba" mode when the tRNS values are below 256 and equal
+// the clipped or high-byte values; that corner is not reproduced.)
 func fixPNG(m image.Image, head []byte) image.Image {
 	// Signature (8), IHDR length (4), "IHDR", width, height, depth, colour type.
-	if len(head) < 26 || string(head[12:16]) != "IHDR" || head[24] != 16 || head[25] != 0 {
+	if len(head) < 26 || string(head[12:16]) != "IHDR" || head[24] != 16 {
 		return m
 	}
 	n, ok := m.(*image.NRGBA64)
@@ -216,13 +221,23 @@ func fixPNG(m image.Image, head []byte) image.Image {
 		return m
 	}
 	b := n.Bounds()
-	g := image.NewGray16(b)
-	for y := 0; y < b.Dy(); y++ {
-		for x := 0; x < b.Dx(); x++ {
-			copy(g.Pix[y*g.Stride+2*x:y*g.Stride+2*x+2], n.Pix[y*n.Stride+8*x:])
+	switch head[25] {
+	case 0: // grayscale
+		g := image.NewGray16(b)
+		for y := 0; y < b.Dy(); y++ {
+			for x := 0; x < b.Dx(); x++ {
+				copy(g.Pix[y*g.Stride+2*x:y*g.Stride+2*x+2], n.Pix[y*n.Stride+8*x:])
+			}
+		}
+		return g
+	case 2: // RGB
+		for y := 0; y < b.Dy(); y++ {
+			for x := 0; x < b.Dx(); x++ {
+				n.Pix[y*n.Stride+8*x+6], n.Pix[y*n.Stride+8*x+7] = 0xff, 0xff
+			}
 		}
 	}
-	return g
+	return m
 }
 
 // fixGIF makes Go's first GIF frame look like Pillow's:

@@ -143,7 +143,11 @@ func ResolveClassIndex() (string, error) {
 // moves the file into place (creating dest's directory). An existing dest
 // with the right md5 is kept without downloading.
 func DownloadClassIndex(ctx context.Context, url, dest string) error {
-	if data, err := os.ReadFile(dest); err == nil && md5Hex(data) == ClassIndexMD5 {
+	return downloadVerified(ctx, url, dest, ClassIndexMD5)
+}
+
+func downloadVerified(ctx context.Context, url, dest, wantMD5 string) error {
+	if data, err := os.ReadFile(dest); err == nil && md5Hex(data) == wantMD5 {
 		return nil
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -165,8 +169,8 @@ func DownloadClassIndex(ctx context.Context, url, dest string) error {
 	if len(data) > maxClassIndexBytes {
 		return fmt.Errorf("preprocess: download class index from %s: more than %d bytes", url, maxClassIndexBytes)
 	}
-	if got := md5Hex(data); got != ClassIndexMD5 {
-		return fmt.Errorf("preprocess: download class index from %s: incomplete or corrupted file: md5 %s, want %s", url, got, ClassIndexMD5)
+	if got := md5Hex(data); got != wantMD5 {
+		return fmt.Errorf("preprocess: download class index from %s: incomplete or corrupted file: md5 %s, want %s", url, got, wantMD5)
 	}
 	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 		return fmt.Errorf("preprocess: download class index: %w", err)

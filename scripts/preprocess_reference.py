@@ -135,6 +135,8 @@ def make_images():
     trns = struct.pack(">H", int(g16[2, 2]))
     save("gray16_trns.png", png_bytes(W, H, 0, 16, [r.astype(">u2").tobytes() for r in g16],
                                       [(b"tRNS", trns)]))
+    save("rgb16_trns.png", png_bytes(W, H, 2, 16, [r.astype(">u2").tobytes() for r in rgb16],
+                                     [(b"tRNS", rgb16[4, 4].astype(">u2").tobytes())]))
     # Interlaced (Adam7) 8-bit RGB: Pillow writes none, so interlace by hand.
     save("rgb_interlaced.png", interlaced_png(rgb))
 
@@ -247,7 +249,7 @@ def load_cases():
         cases.append(("big.png", "rgb", s, "nearest", False))
         cases.append(("big.png", "rgb", s, "nearest", True))
     others = ["gray.png", "la.png", "p.png", "p_trns.png", "gray_trns.png", "rgb_trns.png",
-              "bilevel.png", "rgb16.png", "rgba16.png", "la16.png", "gray16_trns.png",
+              "bilevel.png", "rgb16.png", "rgba16.png", "la16.png", "gray16_trns.png", "rgb16_trns.png",
               "rgb_interlaced.png", "rgb24.bmp", "rgba32.bmp", "p8.bmp", "p.gif", "p_trns.gif",
               "gray.gif", "anim.gif", "subrect.gif", "subrect_trns.gif", "lossless.webp",
               "lossy.webp", "lossy_even.webp", "lossy_alpha.webp"]
