@@ -41,7 +41,7 @@
 // Pillow + Keras output (testdata/): for PNG, GIF, BMP and WebP (lossless
 // and lossy) files, every colour mode and all six interpolations, with
 // and without keep_aspect_ratio, LoadImg + ImgToArray are identical to
-// keras.utils.load_img + img_to_array, value for value (554 cases).
+// keras.utils.load_img + img_to_array, value for value (567 cases).
 // PreprocessInput and DecodePredictions are identical too.
 //
 // The rules that matter:
@@ -90,8 +90,8 @@
 //
 // # Limits and errors
 //
-// The image size is read from the file header before decoding and refused
-// above LoadImgOptions.MaxPixels (DefaultMaxPixels, Pillow's decompression
+// The image size is read from the file header before decoding and refused,
+// like an over-large target size, above LoadImgOptions.MaxPixels (DefaultMaxPixels, Pillow's decompression
 // bomb threshold, 89.5 megapixels). Empty, truncated, unrecognised and
 // oversized files give errors naming the file. Formats: JPEG, PNG, GIF
 // (first frame), BMP (8, 24 and 32 bits per pixel; x/image/bmp refuses

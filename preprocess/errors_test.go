@@ -104,6 +104,8 @@ func TestLoadImgBadOptions(t *testing.T) {
 		{LoadImgOptions{Interpolation: "cubic"}, "interpolation"},
 		{LoadImgOptions{TargetSize: [2]int{0, 5}}, "target size"},
 		{LoadImgOptions{TargetSize: [2]int{-3, 5}}, "target size"},
+		{LoadImgOptions{TargetSize: [2]int{100000, 100000}}, "over the limit"},
+		{LoadImgOptions{TargetSize: [2]int{20, 20}, MaxPixels: 399}, "over the limit"},
 	} {
 		if _, err := LoadImg(p, c.o); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: %v", c.o, err)

@@ -113,7 +113,10 @@ func decodeImg(rs io.ReadSeeker, opts LoadImgOptions) (*Image, error) {
 	if resize && (th <= 0 || tw <= 0) {
 		return nil, fmt.Errorf("target size (height, width) = (%d, %d): both must be positive (or both zero for no resize)", th, tw)
 	}
-	m, format, err := decodeGo(rs, opts.MaxPixels)
+	if maxPixels := budget(opts.MaxPixels); resize && maxPixels > 0 && (tw > maxPixels || th > maxPixels/tw) {
+		return nil, fmt.Errorf("target size (%d, %d) is over the limit of %d pixels (LoadImgOptions.MaxPixels)", th, tw, maxPixels)
+	}
+	m, format, err := decodeGo(rs, budget(opts.MaxPixels))
 	if err != nil {
 		return nil, err
 	}
@@ -134,6 +137,18 @@ func decodeImg(rs io.ReadSeeker, opts LoadImgOptions) (*Image, error) {
 		box = &b
 	}
 	return Resize(im, tw, th, filter, box)
+}
+
+// budget resolves LoadImgOptions.MaxPixels: 0 is the default, negative
+// is no limit (returned as -1).
+func budget(n int) int {
+	switch {
+	case n == 0:
+		return DefaultMaxPixels
+	case n < 0:
+		return -1
+	}
+	return n
 }
 
 // keepAspectBox is load_img's centre crop for keep_aspect_ratio=True, with
@@ -167,9 +182,6 @@ func decodeGo(rs io.ReadSeeker, maxPixels int) (image.Image, string, error) {
 			return nil, "", fmt.Errorf("unknown image format (file starts with % x); supported: JPEG, PNG, GIF, BMP, WebP", head[:min(n, 8)])
 		}
 		return nil, "", fmt.Errorf("reading %s header: %w", format, err)
-	}
-	if maxPixels == 0 {
-		maxPixels = DefaultMaxPixels
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 {
 		return nil, "", fmt.Errorf("%s header gives an empty image (%dx%d)", format, cfg.Width, cfg.Height)

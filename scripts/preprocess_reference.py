@@ -238,14 +238,17 @@ def load_cases():
         for i in INTERPS:
             cases.append((f, m, (7, 10), i, False))
     for i in INTERPS:
-        cases.append(("big.png", "rgb", (13, 17), i, False))
-        cases.append(("big.png", "rgb", (50, 64), i, False))
-        cases.append(("big.png", "rgb", (30, 30), i, True))
-    cases.append(("big.png", "rgb", (71, 71), "bilinear", True))  # box size == target: a crop
-    cases.append(("big.png", "rgba", (71, 71), "bilinear", True))
-    cases.append(("big.png", "rgb", (71, 97), "bicubic", True))   # same size: untouched
+        cases.append(("big.png", "rgb", (13, 17), i, False))  # shrink x5.5: wide kernels
+        cases.append(("big.png", "rgb", (20, 24), i, False))
+        cases.append(("big.png", "rgb", (12, 12), i, True))
+    # Crop box of exactly the target size: Pillow crops instead of resampling
+    # (RGBA still goes through premultiplication and back).
+    cases.append(("rgb.png", "rgb", (17, 17), "bilinear", True))
+    cases.append(("rgba.png", "rgba", (17, 17), "bilinear", True))
+    cases.append(("rgba.png", "rgba", (17, 17), "nearest", True))
+    cases.append(("rgb.png", "rgb", (17, 23), "bicubic", True))  # same size: untouched
     # Nearest scaling at sizes where accumulated and direct coordinates could differ.
-    for s in [(3, 7), (6, 49), (51, 97), (71, 3), (35, 48)]:
+    for s in [(3, 7), (6, 49), (11, 97), (71, 3), (9, 48)]:
         cases.append(("big.png", "rgb", s, "nearest", False))
         cases.append(("big.png", "rgb", s, "nearest", True))
     others = ["gray.png", "la.png", "p.png", "p_trns.png", "gray_trns.png", "rgb_trns.png",
