@@ -19,4 +19,4 @@ if [ ! -f "$DIR/manifest.json" ]; then
   echo "writing the Keras reference into $DIR (a minute or two)"
   python3 scripts/vgg16_imagenet_layout.py --out "$DIR"
 fi
-KERAGO_VGG16_DIR="$DIR" go test -count=1 -timeout 30m -run 'TestFullSizeVGG16MatchesKeras' -v ./vgg16/
+KERAGO_VGG16_DIR="$DIR" go test -count=1 -timeout 30m -run 'TestFullSize' -v ./vgg16/ ./cmd/vgg16/

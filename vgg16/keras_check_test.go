@@ -195,3 +195,20 @@ func TestFullSizeVGG16MatchesKeras(t *testing.T) {
 		fmt.Printf("notop model block5_pool on %s: max|diff| %.4g (%.3g of max|keras|)\n", im.Stem, d, d/s)
 	}
 }
+
+// BenchmarkLoadFullSize measures loading the 553 MB file (needs the
+// reference of scripts/vgg16_check.sh; skipped otherwise).
+func BenchmarkLoadFullSize(b *testing.B) {
+	dir := os.Getenv("KERAGO_VGG16_DIR")
+	if dir == "" {
+		b.Skip("KERAGO_VGG16_DIR is not set: run scripts/vgg16_check.sh first")
+	}
+	path := filepath.Join(dir, "vgg16_top.h5")
+	b.SetBytes(553466688)
+	for b.Loop() {
+		graph.ResetNames()
+		if _, err := Load(Options{IncludeTop: true}, path); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -7,6 +7,19 @@
 // block ending in a 2×2 max pooling that halves the image, then a classifier
 // of two 4096-unit Dense layers and a 1000-way softmax: 138,357,544
 // parameters, 15.5 G multiply-adds for a 224×224 image.
+//
+// New builds the architecture (zero weights) for the arguments of
+// keras.applications.VGG16, with Keras's checks. Load adds the weights:
+// Keras's ImageNet files, found in and shared with Keras's own cache
+// (~/.keras/models) and downloaded like keras.utils.get_file does when
+// missing (Weights, CacheDir), or any weights file given explicitly.
+// InitRandom gives the untrained weights of VGG16(weights=None).
+//
+// The ImageNet files are weights-only HDF5 files in Keras 1's layout
+// (no keras_version attribute, datasets named block1_conv1_W_1:0); the
+// keras package reads them. The weights expect caffe preprocessing
+// (preprocess.PreprocessInput(x, "caffe")): BGR channels minus the ImageNet
+// mean pixel.
 package vgg16
 
 import (
@@ -71,8 +84,7 @@ func (o Options) Shape() ([]int, error) {
 	return append([]int(nil), s...), nil
 }
 
-// New builds VGG16 with zero weights; load weights with LoadWeights (or the
-// keras package). Layer names are Keras's: block1_conv1 … block5_pool,
+// New builds VGG16 with zero weights; Load builds it with weights. Layer names are Keras's: block1_conv1 … block5_pool,
 // flatten, fc1, fc2, predictions.
 func New(o Options) (*graph.Model, error) {
 	shape, err := o.Shape()

@@ -424,3 +424,64 @@ func TestBinary(t *testing.T) {
 		t.Errorf("missing flags: %v, stderr %q", err, stderr.String())
 	}
 }
+
+// TestFullSizeCLI runs featuremap and predict on the full-size VGG16 files
+// of scripts/vgg16_check.sh (ImageNet layout, random weights) and compares
+// with Keras's outputs there.
+func TestFullSizeCLI(t *testing.T) {
+	dir := os.Getenv("KERAGO_VGG16_DIR")
+	if dir == "" {
+		t.Skip("KERAGO_VGG16_DIR is not set: run scripts/vgg16_check.sh to write the full-size Keras reference")
+	}
+	var man struct {
+		Images []struct {
+			PNG  string    `json:"png"`
+			Stem string    `json:"stem"`
+			Top5 []int     `json:"top5"`
+			Sc   []float32 `json:"top5_scores"`
+		} `json:"images"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &man); err != nil {
+		t.Fatal(err)
+	}
+	im := man.Images[0]
+	out := t.TempDir()
+	mustRun(t, "featuremap", "--weights", filepath.Join(dir, "vgg16_notop.h5"), "--image", im.PNG,
+		"--layer", "block1_conv2", "--out", out, "--npy", "b.npy")
+	got := readNpyFile(t, filepath.Join(out, "b.npy"))
+	want := readNpyFile(t, filepath.Join(dir, "outputs", im.Stem, "block1_conv2.npy"))
+	if e := maxRelErr(got, want); e > 1e-4 {
+		t.Errorf("block1_conv2 via the CLI: error %.3g of max|keras|", e)
+	} else {
+		t.Logf("featuremap block1_conv2 vs Keras: %.3g of max|keras|", e)
+	}
+	s := mustRun(t, "predict", "--weights", filepath.Join(dir, "vgg16_top.h5"), "--image", im.PNG, "--json",
+		"--class-index", "../../../shared/keras-corpus/imagenet_class_index.json")
+	var p predictJSON
+	if err := json.Unmarshal([]byte(s), &p); err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range p.Results[0].Predictions {
+		if r.Class != im.Top5[i] || math.Abs(float64(r.Score-im.Sc[i])) > 1e-4*float64(im.Sc[0]) {
+			t.Errorf("row %d: class %d score %g, Keras class %d score %g", i, r.Class, r.Score, im.Top5[i], im.Sc[i])
+		}
+	}
+}
+
+func readNpyFile(t *testing.T, path string) []float32 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var v []float32
+	if err := npyio.Read(f, &v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return v
+}
