@@ -253,17 +253,24 @@ func parseDims(s string, n int, allowNone bool) ([]int, error) {
 	return out, nil
 }
 
-// outDir returns --out, created if needed; every file a command writes goes
-// under it.
-func outDir(c *cli.Context) (string, error) {
+// outFlag returns --out (checked, not created yet: a failing command leaves
+// no trace); makeOut creates it. Every file a command writes goes under it.
+func outFlag(c *cli.Context) (string, error) {
 	d := c.String("out")
 	if d == "" {
 		return "", errors.New("--out DIR is required")
 	}
-	if err := os.MkdirAll(d, 0o755); err != nil {
-		return "", fmt.Errorf("--out: %w", err)
+	if st, err := os.Stat(d); err == nil && !st.IsDir() {
+		return "", fmt.Errorf("--out %s is a file, not a folder", d)
 	}
 	return d, nil
+}
+
+func makeOut(d string) error {
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	return nil
 }
 
 // insideOut resolves a file name given on the command line relative to the

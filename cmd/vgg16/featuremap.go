@@ -57,7 +57,7 @@ func runFeaturemap(c *cli.Context) error {
 	if _, err := os.Stat(imgPath); err != nil {
 		return fmt.Errorf("--image: %w", err)
 	}
-	out, err := outDir(c)
+	out, err := outFlag(c)
 	if err != nil {
 		return err
 	}
@@ -125,6 +125,9 @@ func runFeaturemap(c *cli.Context) error {
 	}
 	if lm.random {
 		title = append(title, "RANDOM WEIGHTS (untrained): not what a trained network sees")
+	}
+	if err := makeOut(out); err != nil {
+		return err
 	}
 	stem := fileSafe(name) + "_" + fileSafe(trimExt(filepath.Base(imgPath)))
 	gridPath := filepath.Join(out, stem+".png")

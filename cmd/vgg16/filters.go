@@ -102,7 +102,7 @@ func runFilters(c *cli.Context) error {
 	if c.Int("channels") < -1 {
 		return fmt.Errorf("--channels %d: want 0 (all) or a positive number", c.Int("channels"))
 	}
-	out, err := outDir(c)
+	out, err := outFlag(c)
 	if err != nil {
 		return err
 	}
@@ -150,6 +150,9 @@ func runFilters(c *cli.Context) error {
 	}
 
 	dir := filepath.Join(out, fileSafe(name))
+	if err := makeOut(out); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
