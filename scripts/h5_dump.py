@@ -4,7 +4,9 @@
 Usage (from the repository root):
 
     python3 scripts/h5_dump.py            # writes keras/internal/h5/testdata/{synthetic.h5,corpus_dump.json}
+    python3 scripts/h5_dump.py --check-writer GO_FILE OPS.json   # used by the Go writer test
 
+0. Writes keras/internal/h5/testdata/huge_decl.h5: datasets declaring 256 GiB / 4 GiB in a tiny file.
 1. Writes keras/internal/h5/testdata/synthetic.h5 with h5py: dtypes and encodings the corpus lacks
    (float64, float16, ints, big-endian float32, bfloat16 the way Keras 3 stores it, gzip-chunked,
    scalar and empty datasets, UTF-8 / NULLTERM / SPACEPAD strings, chunked layer_names0/1, numeric
@@ -16,6 +18,11 @@ Usage (from the repository root):
    float64 sum) into keras/internal/h5/testdata/corpus_dump.json.
 
 The Go tests compare the Go reader against this file; nothing in it comes from the Go code.
+
+--check-writer replays a list of write operations (JSON, made by the Go test) with h5py the way Keras
+writes them (Keras's own save_attributes_to_hdf5_group when importable) and prints, as JSON, a
+low-level description (HDF5 type class/size/charset/padding, shapes, storage layout, values) of both
+the Go-written file and that Keras-style file, for the Go test to compare.
 Type names follow the Go package: "str" (variable-length string), "S<n>" (fixed), "float32",
 "int64", "uint16", "V<n>" (opaque), and "bfloat16" for a 2-byte dataset with attr dtype="bfloat16".
 """
@@ -218,8 +225,149 @@ def write_synthetic(path):
         f.create_group("empty_group")
 
 
+def write_huge_decl(path):
+    """Datasets declaring far more data than the file holds (storage never allocated)."""
+    with h5py.File(path, "w") as f:
+        f.create_dataset("declared_256GiB", shape=(2**36,), dtype="<f4")
+        f.create_dataset("gzip_4GiB", shape=(2**30,), dtype="<f4", chunks=(2**20,), compression="gzip")
+
+
+# ---- --check-writer: used by the Go test TestWriteReadableByH5py --------------------------------
+
+
+def describe_type(t):
+    d = {"class": int(t.get_class()), "size": int(t.get_size())}
+    if t.get_class() == h5py.h5t.STRING:
+        d["vlen"] = bool(t.is_variable_str())
+        d["cset"] = int(t.get_cset())
+        d["strpad"] = int(t.get_strpad())
+    if t.get_class() in (h5py.h5t.INTEGER, h5py.h5t.FLOAT):
+        d["order"] = int(t.get_order())
+    return d
+
+
+def describe(path):
+    """Low-level description of every object: HDF5 type properties, shapes, layout, values."""
+    objs = {}
+    with h5py.File(path, "r") as f:
+
+        def attrs_of(obj):
+            out = {}
+            for n in obj.attrs.keys():
+                aid = obj.attrs.get_id(n)
+                v = obj.attrs[n]
+                arr = np.asarray(v, dtype=object if aid.get_type().get_class() == h5py.h5t.STRING else np.float64)
+                vals = [to_str(x) if isinstance(x, (bytes, str)) else float(x) for x in arr.reshape(-1)]
+                out[n] = {"type": describe_type(aid.get_type()), "shape": list(aid.shape), "values": vals}
+            return out
+
+        def visit(name, obj):
+            p = "/" + name if name else "/"
+            if isinstance(obj, h5py.Group):
+                objs[p] = {"kind": "group", "attrs": attrs_of(obj)}
+            else:
+                dcpl = obj.id.get_create_plist()
+                objs[p] = {
+                    "kind": "dataset",
+                    "attrs": attrs_of(obj),
+                    "type": describe_type(obj.id.get_type()),
+                    "numpy": obj.dtype.str,
+                    "shape": list(obj.shape),
+                    "layout": int(dcpl.get_layout()),
+                    "nfilters": int(dcpl.get_nfilters()),
+                    "values": [float(x) for x in np.asarray(obj[()], dtype=np.float64).reshape(-1)],
+                }
+
+        visit("", f)
+        f.visititems(visit)
+    return objs
+
+
+def keras_save_attributes():
+    """Keras's own save_attributes_to_hdf5_group if importable, else a transcription of it."""
+    try:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        from keras.src.legacy.saving.legacy_h5_format import save_attributes_to_hdf5_group
+
+        import keras
+
+        return save_attributes_to_hdf5_group, "keras %s legacy_h5_format.save_attributes_to_hdf5_group" % keras.__version__
+    except Exception as e:  # noqa: BLE001 - any import failure: use the transcription
+        limit = 64512  # HDF5_OBJECT_HEADER_LIMIT
+
+        def save(group, name, data):
+            if any(len(x) > limit for x in data):
+                raise RuntimeError("attribute too large")
+            data_npy = np.asarray(data)
+            num_chunks = 1
+            chunked = np.array_split(data_npy, num_chunks)
+            while any(x.nbytes > limit for x in chunked):
+                num_chunks += 1
+                chunked = np.array_split(data_npy, num_chunks)
+            if num_chunks > 1:
+                for i, c in enumerate(chunked):
+                    group.attrs["%s%d" % (name, i)] = c
+            else:
+                group.attrs[name] = data
+
+        return save, "transcription of Keras's save_attributes_to_hdf5_group (keras not importable: %s)" % e
+
+
+def replay_keras_style(ops, path):
+    """Write the ops with h5py exactly as Keras 2 / legacy Keras 3 code does."""
+    save_attrs, source = keras_save_attributes()
+    with h5py.File(path, "w") as f:
+        for op in ops:
+            kind = op["op"]
+            if kind == "group":
+                f.create_group(op["path"])
+                continue
+            obj = f[op["path"]]
+            name = op["name"]
+            if kind == "str":
+                # Keras 2: attrs["keras_version"] = str(v).encode("utf8") (bytes -> ASCII);
+                # tf.keras >= 2.2.4-tf root attrs: a Python str (-> UTF-8).
+                v = op["value"]
+                obj.attrs[name] = v if op["charset"] == "UTF-8" else v.encode("utf8")
+            elif kind in ("fixed", "list"):
+                # Keras 2: save_attributes_to_hdf5_group(g, "weight_names", [n.encode("utf8") ...]).
+                # The h5py 2.x of that era stored a list of bytes as numpy.asarray(list), dtype |S<n>;
+                # h5py 3.x stores a list as variable-length strings instead (the vlen layer_names of
+                # tf.keras 2.14 files). We write the Keras 2 form, so pass the numpy array.
+                data = np.asarray([v.encode("utf8") for v in op.get("values", [])])
+                if kind == "list":
+                    save_attrs(obj, name, data)
+                else:
+                    obj.attrs[name] = data
+            elif kind == "empty":
+                obj.attrs[name] = []  # what Keras stores for a layer without weights
+            elif kind == "f32":
+                # Keras 2 save_weights_to_hdf5_group: create_dataset(name, val.shape, dtype=val.dtype), then assign.
+                val = np.array(op["data"], dtype=np.float32).reshape(op.get("shape", []))
+                d = obj.create_dataset(name, val.shape, dtype=val.dtype)
+                if not val.shape:
+                    d[()] = val
+                else:
+                    d[:] = val
+            else:
+                raise ValueError("unknown op %r" % kind)
+    return source
+
+
+def check_writer(go_file, ops_file):
+    with open(ops_file) as fp:
+        ops = json.load(fp)
+    ref = go_file + ".keras_style.h5"
+    source = replay_keras_style(ops, ref)
+    json.dump({"go": describe(go_file), "keras": describe(ref), "keras_source": source}, sys.stdout)
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--check-writer":
+        check_writer(sys.argv[2], sys.argv[3])
+        return
     os.makedirs(OUTDIR, exist_ok=True)
+    write_huge_decl(os.path.join(OUTDIR, "huge_decl.h5"))
     synth = os.path.join(OUTDIR, "synthetic.h5")
     write_synthetic(synth)
     out = {"h5py": h5py.__version__, "hdf5": h5py.version.hdf5_version, "files": {}}

@@ -450,3 +450,5 @@ func TestCorpusSpotChecks(t *testing.T) {
 		t.Errorf("keras2cpp layer_names %q, %v", ln, err)
 	}
 }
+
+func float32bits(v float32) uint32 { return math.Float32bits(v) }

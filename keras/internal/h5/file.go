@@ -57,7 +57,7 @@ type File struct {
 func Open(path string) (*File, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("h5: open %w", err)
+		return nil, openError(path, err)
 	}
 	if st.IsDir() {
 		return nil, fmt.Errorf("h5: open %s: is a directory, not an HDF5 file", path)
@@ -71,15 +71,12 @@ func Open(path string) (*File, error) {
 	}
 	fh, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("h5: open %w", err)
+		return nil, openError(path, err)
 	}
-	ok, err := findSignature(fh, size)
+	err = checkSignature(fh, size)
 	fh.Close()
 	if err != nil {
 		return nil, fmt.Errorf("h5: open %s: %w", path, err)
-	}
-	if !ok {
-		return nil, fmt.Errorf("h5: open %s: no HDF5 signature: %w", path, ErrNotHDF5)
 	}
 	cpath, free, err := cstr(path)
 	if err != nil {
@@ -95,18 +92,36 @@ func Open(path string) (*File, error) {
 	return &File{name: path, id: id, size: size, maxBytes: DefaultMaxBytes}, nil
 }
 
-// findSignature looks for the HDF5 signature at offsets 0, 512, 1024, ...
-func findSignature(r io.ReaderAt, size int64) (bool, error) {
+// openError reports an os error of Open as "h5: open PATH: reason", keeping
+// the cause for errors.Is (os.ErrNotExist, os.ErrPermission).
+func openError(path string, err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("h5: open %s: %w", path, err)
+}
+
+// minSuperblock is the size of the smallest possible superblock (version 2
+// with 2-byte addresses), signature included.
+const minSuperblock = 24
+
+// checkSignature looks for the HDF5 signature at offsets 0, 512, 1024, ...
+// and checks that a superblock can follow it.
+func checkSignature(r io.ReaderAt, size int64) error {
 	var buf [8]byte
 	for off := int64(0); off+8 <= size; off = nextSigOffset(off) {
 		if _, err := r.ReadAt(buf[:], off); err != nil {
-			return false, err
+			return err
 		}
 		if bytes.Equal(buf[:], signature) {
-			return true, nil
+			if size-off < minSuperblock {
+				return fmt.Errorf("truncated file: %d bytes, the HDF5 superblock needs more", size)
+			}
+			return nil
 		}
 	}
-	return false, nil
+	return fmt.Errorf("no HDF5 signature: %w", ErrNotHDF5)
 }
 
 func nextSigOffset(off int64) int64 {
@@ -148,9 +163,9 @@ func OpenImageReader(r io.Reader, size int64) (*File, error) {
 		C.free(p)
 		return nil, fmt.Errorf("h5: open %s: reading %d bytes: %w", name, size, err)
 	}
-	if ok, _ := findSignature(bytes.NewReader(buf), size); !ok {
+	if err := checkSignature(bytes.NewReader(buf), size); err != nil {
 		C.free(p)
-		return nil, fmt.Errorf("h5: open %s: no HDF5 signature: %w", name, ErrNotHDF5)
+		return nil, fmt.Errorf("h5: open %s: %w", name, err)
 	}
 
 	defer lock()()
