@@ -296,6 +296,12 @@ func (b *builder) buildSequential(c cfg, name string) (*loadedModel, error) {
 type ref struct {
 	layer       string
 	node, index int
+	// list marks the list syntax of Keras 1, 2 and tf.keras, in which the
+	// calls of a nested model are counted from 1: Keras's get_config
+	// reserves index 0 for the node that links the nested model's own
+	// inputs to its outputs (kept_nodes = 1 for Network/Functional
+	// layers). Keras 3's __keras_tensor__ histories count from 0.
+	list bool
 }
 
 func (r ref) String() string { return fmt.Sprintf("[%q, %d, %d]", r.layer, r.node, r.index) }
@@ -303,7 +309,9 @@ func (r ref) String() string { return fmt.Sprintf("[%q, %d, %d]", r.layer, r.nod
 // parseRef reads [name, node, tensor(, kwargs)] or a Keras 3
 // __keras_tensor__ object.
 func parseRef(v any, where string) (ref, error) {
+	list := true
 	if m, ok := v.(map[string]any); ok {
+		list = false
 		if cn, _ := m["class_name"].(string); cn != "__keras_tensor__" {
 			return ref{}, fmt.Errorf("%s: an input is %s, not a Keras tensor", where, jsonKind(v))
 		}
@@ -329,7 +337,7 @@ func parseRef(v any, where string) (ref, error) {
 	if err != nil {
 		return ref{}, fmt.Errorf("%s: tensor index: %v", where, err)
 	}
-	return ref{name, node, idx}, nil
+	return ref{layer: name, node: node, index: idx, list: list}, nil
 }
 
 // parseCalls turns a layer's inbound_nodes into one list of input refs per
@@ -520,6 +528,9 @@ func (b *builder) buildFunctional(c cfg, name string) (*loadedModel, error) {
 			return tensor{}, false, fmt.Errorf("%s: a layer refers to the unknown layer %q (%s)", where, r.layer, r)
 		}
 		o := outs[r.layer]
+		if r.list && r.node > 0 && isModelClass(e.class) {
+			r.node--
+		}
 		if r.node >= len(o) {
 			if e.class == "InputLayer" {
 				return tensor{}, false, fmt.Errorf("%s: reference %s to a call of InputLayer %q that does not exist", where, r, r.layer)
