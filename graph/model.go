@@ -453,7 +453,7 @@ func (m *Model) run(inputs []*ops.Tensor, visit func(*Node, *ops.Tensor)) (map[*
 				return nil, fmt.Errorf("model %q: layer %q has no value for its input %d", m.name, n.Layer.Base().name, i)
 			}
 		}
-		out, err := n.Layer.Forward(args)
+		out, err := forward(n.Layer, args)
 		if err != nil {
 			return nil, fmt.Errorf("layer %q (%s): %w", n.Layer.Base().name, n.Layer.Base().class, err)
 		}
@@ -471,6 +471,17 @@ func (m *Model) run(inputs []*ops.Tensor, visit func(*Node, *ops.Tensor)) (map[*
 		}
 	}
 	return vals, nil
+}
+
+// forward runs one layer, turning a panic inside it (a bug, or a custom
+// layer's) into an error so that a service never crashes on one request.
+func forward(l Layer, args []*ops.Tensor) (out *ops.Tensor, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("internal error: %v", r)
+		}
+	}()
+	return l.Forward(args)
 }
 
 // SubModel returns a model from this model's inputs to the outputs of the
