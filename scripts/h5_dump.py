@@ -6,7 +6,8 @@ Usage (from the repository root):
     python3 scripts/h5_dump.py            # writes keras/internal/h5/testdata/{synthetic.h5,corpus_dump.json}
     python3 scripts/h5_dump.py --check-writer GO_FILE OPS.json   # used by the Go writer test
 
-0. Writes keras/internal/h5/testdata/huge_decl.h5: datasets declaring 256 GiB / 4 GiB in a tiny file.
+0. Writes keras/internal/h5/testdata/huge_decl.h5 (datasets declaring 256 GiB / 4 GiB in a tiny file)
+   and extlink.h5 (an external link to synthetic.h5:/data, which the Go reader must not follow).
 1. Writes keras/internal/h5/testdata/synthetic.h5 with h5py: dtypes and encodings the corpus lacks
    (float64, float16, ints, big-endian float32, bfloat16 the way Keras 3 stores it, gzip-chunked,
    scalar and empty datasets, UTF-8 / NULLTERM / SPACEPAD strings, chunked layer_names0/1, numeric
@@ -362,6 +363,15 @@ def check_writer(go_file, ops_file):
     json.dump({"go": describe(go_file), "keras": describe(ref), "keras_source": source}, sys.stdout)
 
 
+def write_extlink(path):
+    """A file whose member "ext" is an external link to synthetic.h5:/data (must not be followed)."""
+    with h5py.File(path, "w") as f:
+        f["ext"] = h5py.ExternalLink("synthetic.h5", "/data")
+        f.create_group("local")
+    with h5py.File(path, "r") as f:  # h5py itself does follow it
+        assert f["ext/f32"].shape == (3, 4, 5)
+
+
 def main():
     if len(sys.argv) == 4 and sys.argv[1] == "--check-writer":
         check_writer(sys.argv[2], sys.argv[3])
@@ -377,6 +387,7 @@ def main():
             continue
         with open_entry(entry) as f:
             out["files"][entry] = dump_file(f)
+    write_extlink(os.path.join(OUTDIR, "extlink.h5"))
     with h5py.File(synth, "r") as f:
         out["files"]["synthetic.h5"] = dump_file(f)
     dst = os.path.join(OUTDIR, "corpus_dump.json")

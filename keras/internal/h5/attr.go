@@ -195,6 +195,9 @@ func (o Object) readStrings(oid C.hid_t, name string) ([]string, error) {
 	case m.n == 0:
 		return []string{}, nil
 	case m.t.vlen_str != 0:
+		if err := o.f.checkHeaps(); err != nil {
+			return nil, err
+		}
 		ptrSize := C.size_t(unsafe.Sizeof((*C.char)(nil)))
 		p := (**C.char)(C.calloc(C.size_t(m.n), ptrSize))
 		if p == nil {

@@ -228,3 +228,33 @@ func TestCaptureStderrWorks(t *testing.T) {
 		t.Errorf("captured %q, want the probe", out)
 	}
 }
+
+// TestExternalLinksNotFollowed opens a file whose member "ext" is an external
+// link to testdata/synthetic.h5:/data (h5py follows it): this package must
+// not open the other file.
+func TestExternalLinksNotFollowed(t *testing.T) {
+	f, err := Open("testdata/extlink.h5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ms, err := f.Root().Members()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 2 || ms[0] != (Member{"ext", KindOther}) || ms[1] != (Member{"local", KindGroup}) {
+		t.Errorf("members %v", ms)
+	}
+	if _, err := f.Group("ext"); err == nil {
+		t.Error("Group opened an external link")
+	}
+	if _, _, err := f.ReadFloat32("ext/f32"); err == nil {
+		t.Error("ReadFloat32 read through an external link")
+	}
+	if _, err := (Object{f: f, path: "/ext"}).AttrNames(); err == nil {
+		t.Error("AttrNames opened an external link")
+	}
+	if n := f.openObjects(); n != 0 {
+		t.Errorf("%d handles open", n)
+	}
+}

@@ -48,6 +48,9 @@ type File struct {
 	size     int64          // bytes; 0 for created files (size checks skipped)
 	image    unsafe.Pointer // C copy of the image, freed by Close
 	maxBytes int64
+
+	heapChecked bool  // checkHeaps has run
+	heapErr     error // and found this
 }
 
 // Open opens the HDF5 file at path read-only. It checks first that path is a
