@@ -22,6 +22,7 @@ const (
 
 // kerasArchive is an open .keras zip.
 type kerasArchive struct {
+	name     string // the archive's path, for messages
 	zr       *zip.ReadCloser
 	members  map[string]*zip.File
 	metadata map[string]any
@@ -34,7 +35,7 @@ func openKerasZip(p string) (*kerasArchive, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading .keras archive: %w", err)
 	}
-	a := &kerasArchive{zr: zr, members: map[string]*zip.File{}}
+	a := &kerasArchive{name: p, zr: zr, members: map[string]*zip.File{}}
 	if err := a.index(); err != nil {
 		zr.Close()
 		return nil, err
@@ -146,7 +147,7 @@ func (a *kerasArchive) weights(limit int64) (*h5.File, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	f, err := h5.OpenImageReader(rc, size)
+	f, err := h5.OpenImageReader(a.name+"/model.weights.h5", rc, size)
 	if err != nil {
 		return nil, fmt.Errorf(".keras archive member model.weights.h5: %w", err)
 	}
