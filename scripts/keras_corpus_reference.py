@@ -76,6 +76,9 @@ def case(name, files, reference, layout="NHWC", note=""):
 
 
 def cp(rel):
+    """A corpus file, or a file this script writes under keras/testdata."""
+    if rel.startswith("keras/"):
+        return os.path.join(REPO, rel)
     return os.path.join(CORPUS, rel)
 
 
@@ -437,6 +440,67 @@ def k3_bestakdv():
     ])
     m.load_weights(cp("keras3/bestakdv_mnist_cnn.weights.h5"))
     return m, [uniform("bestakdv", (1, 28, 28, 1), 0, 1)], k3
+
+
+# ---- channels_first conversions (a model made here) ----
+
+CF_MODEL = "keras/testdata/channels_first_layers"
+
+
+def cf_model():
+    """A Keras 3 model mixing channels_first layers with layout-dependent ones. TensorFlow's CPU
+    kernels run channels_first Conv2D and Conv2DTranspose in neither Keras, so they are absent
+    (keras2/dl4j_simpleconv2d_channels_first.hdf5 covers Conv2D); Keras 3 transposes for the
+    others."""
+    L = k3.layers
+    cf = "channels_first"
+    x = k3.Input((3, 8, 9), name="img")
+    a = L.DepthwiseConv2D(3, padding="same", depth_multiplier=2, data_format=cf, name="dw")(x)
+    a = L.BatchNormalization(axis=1, name="bn_c")(a)
+    a = L.Activation("relu", name="relu")(a)
+    b = L.SeparableConv2D(4, 3, padding="same", data_format=cf, name="sep")(x)
+    c = L.Concatenate(axis=1, name="cat_c")([a, b])
+    c = L.ZeroPadding2D(((1, 2), (0, 1)), data_format=cf, name="pad")(c)
+    c = L.Cropping2D(((0, 1), (1, 0)), data_format=cf, name="crop")(c)
+    p = L.MaxPooling2D(2, padding="same", data_format=cf, name="maxp")(c)
+    q = L.AveragePooling2D(2, padding="same", data_format=cf, name="avgp")(c)
+    s = L.Add(name="add")([p, q])
+    u = L.UpSampling2D((2, 1), data_format=cf, name="up")(s)
+    w = L.Concatenate(axis=2, name="cat_h")([u, u])
+    r = L.PReLU(shared_axes=[2, 3], name="prelu")(w)
+    sm = L.Softmax(axis=1, name="softmax_c")(r)
+    lastfmt = L.MaxPooling2D((2, 1), data_format="channels_last", name="pool_last")(sm)
+    f = L.Flatten(data_format=cf, name="flat_cf")(s)
+    g = L.GlobalAveragePooling2D(data_format=cf, name="gap")(sm)
+    d = L.Dense(5, activation="tanh", name="head")(L.Concatenate(name="cat_flat")([f, g]))
+    m = k3.Model(x, [d, lastfmt, L.Flatten(name="flat_last")(sm)], name="channels_first_layers")
+    rng = rng_for("cfmodel")
+    for l in m.layers:
+        ws = l.get_weights()
+        if ws:
+            ws = [rng.normal(0, 0.5, size=w.shape).astype(np.float32) for w in ws]
+            if l.name == "bn_c":
+                ws[3] = np.abs(ws[3]) + 0.5  # a variance
+            l.set_weights(ws)
+    return m
+
+
+@case("k3_channels_first_layers", {"model": CF_MODEL + ".keras"},
+      "keras 3 model built by this script (channels_first layers, BatchNormalization axis 1, Concatenate axis 1 and 2, "
+      "Softmax axis 1, PReLU shared_axes [2, 3], a channels_last pool on an NCHW tensor, Flatten channels_first)",
+      layout="NCHW")
+def cf_keras():
+    m = cf_model()
+    m.save(cp(CF_MODEL + ".keras"))
+    m.save(cp(CF_MODEL + ".h5"))
+    return m, [uniform("cf", (2, 3, 8, 9), -1, 1)], k3
+
+
+@case("k3_channels_first_layers_h5", {"model": CF_MODEL + ".h5"},
+      "the same model saved by keras 3 as a legacy .h5, reloaded by keras 3", layout="NCHW")
+def cf_h5():
+    m = k3.saving.load_model(cp(CF_MODEL + ".h5"), compile=False)
+    return m, [uniform("cf", (2, 3, 8, 9), -1, 1)], k3
 
 
 # ---- writing ----
