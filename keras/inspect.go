@@ -39,7 +39,7 @@ type FileInfo struct {
 	// OptimizerWeights is the number of stored optimizer variables.
 	OptimizerWeights int
 
-	layerPaths []string // Keras 3 store paths of Layers
+	layerPaths []string // Keras 3 store group names of Layers (under the container)
 }
 
 // Era names the Keras generation that wrote the file, from KerasVersion
@@ -337,8 +337,8 @@ func storeWeightInfo(fi *FileInfo, f *h5.File) error {
 		byPath[g.Name] = g
 	}
 	for i := range fi.Layers {
-		if p := fi.layerPaths[i]; p != "" {
-			if g, ok := byPath[p]; ok {
+		if i < len(fi.layerPaths) {
+			if g, ok := byPath[container+"/"+fi.layerPaths[i]]; ok {
 				fi.Layers[i].Weights = g.Weights
 			}
 		}
@@ -353,7 +353,6 @@ func fillModelInfo(fi *FileInfo, v any, lm *loadedModel) {
 	fi.ModelName = lm.model.Name()
 	fi.Layers = nil
 	fi.layerPaths = nil
-	container := "layers"
 	layers, classes := (&weightTarget{}).layersOf(lm.model, lm)
 	used := map[string]int{}
 	for i, l := range layers {
@@ -375,7 +374,7 @@ func fillModelInfo(fi *FileInfo, v any, lm *loadedModel) {
 		} else {
 			used[name] = 0
 		}
-		fi.layerPaths = append(fi.layerPaths, container+"/"+name)
+		fi.layerPaths = append(fi.layerPaths, name)
 	}
 }
 
