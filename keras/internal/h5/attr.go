@@ -198,6 +198,9 @@ func (o Object) readStrings(oid C.hid_t, name string) ([]string, error) {
 		if err := o.f.checkHeaps(); err != nil {
 			return nil, err
 		}
+		if err := o.checkVlenRefs(oid, name, m.n); err != nil {
+			return nil, err
+		}
 		ptrSize := C.size_t(unsafe.Sizeof((*C.char)(nil)))
 		p := (**C.char)(C.calloc(C.size_t(m.n), ptrSize))
 		if p == nil {

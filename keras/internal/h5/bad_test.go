@@ -258,3 +258,29 @@ func TestExternalLinksNotFollowed(t *testing.T) {
 		t.Errorf("%d handles open", n)
 	}
 }
+
+func TestZeroValues(t *testing.T) {
+	var g Group
+	var d Dataset
+	if _, err := g.Members(); err == nil {
+		t.Error("zero Group: Members succeeded")
+	}
+	if _, err := g.Group("x"); err == nil {
+		t.Error("zero Group: Group succeeded")
+	}
+	if _, err := g.CreateGroup("x"); err == nil {
+		t.Error("zero Group: CreateGroup succeeded")
+	}
+	if _, err := g.WriteFloat32("x", []float32{1}, []int{1}); err == nil {
+		t.Error("zero Group: WriteFloat32 succeeded")
+	}
+	if err := g.SetString("x", "y", ASCII); err == nil {
+		t.Error("zero Group: SetString succeeded")
+	}
+	if _, _, err := d.ReadFloat32(); err == nil {
+		t.Error("zero Dataset: ReadFloat32 succeeded")
+	}
+	if _, err := d.Strings("x"); err == nil {
+		t.Error("zero Dataset: Strings succeeded")
+	}
+}

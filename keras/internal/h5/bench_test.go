@@ -72,7 +72,7 @@ func BenchmarkHeapScan(b *testing.B) {
 	}
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		if err := scanHeaps(bytes.NewReader(data), int64(len(data))); err != nil {
+		if _, err := scanHeaps(bytes.NewReader(data), int64(len(data))); err != nil {
 			b.Fatal(err)
 		}
 	}

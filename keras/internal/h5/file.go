@@ -26,6 +26,10 @@ var (
 	ErrTooLarge = errors.New("too large")
 	// ErrClosed reports use of a closed File.
 	ErrClosed = errors.New("file already closed")
+	// ErrCorrupt reports a damaged HDF5 structure found by this package's
+	// own checks (see heapcheck.go); libhdf5's own findings come as plain
+	// errors with its message.
+	ErrCorrupt = errors.New("corrupt HDF5 file")
 )
 
 // DefaultMaxBytes is the default read budget of a File: the largest float32
@@ -41,7 +45,7 @@ var signature = []byte("\x89HDF\r\n\x1a\n")
 // values naming a path; they hold no library handles and need no closing, but
 // become unusable once the File is closed.
 type File struct {
-	name     string // for messages: the path, or "<memory image>"
+	name     string // for messages: the path or the image's name
 	id       C.hid_t
 	closed   bool
 	writable bool
@@ -49,8 +53,9 @@ type File struct {
 	image    unsafe.Pointer // C copy of the image, freed by Close
 	maxBytes int64
 
-	heapChecked bool  // checkHeaps has run
-	heapErr     error // and found this
+	heapChecked bool       // checkHeaps has run
+	heapErr     error      // and found this
+	heaps       *heapIndex // or this
 }
 
 // Open opens the HDF5 file at path read-only. It checks first that path is a
@@ -143,14 +148,16 @@ const maxImage = 1 << 40
 // returns, which Go memory may not be), so the caller may reuse data
 // afterwards. Close releases the copy.
 func OpenImage(data []byte) (*File, error) {
-	return OpenImageReader(bytes.NewReader(data), int64(len(data)))
+	return OpenImageReader("<memory image>", bytes.NewReader(data), int64(len(data)))
 }
 
 // OpenImageReader is like OpenImage, but reads the size-byte image from r
 // straight into memory owned by the File, avoiding a second copy of large
-// images (for example a zip member: OpenImageReader(rc, int64(zf.UncompressedSize64))).
-func OpenImageReader(r io.Reader, size int64) (*File, error) {
-	const name = "<memory image>"
+// images, and names the image in errors and File.Name. For a zip member:
+//
+//	rc, err := zf.Open()
+//	f, err := h5.OpenImageReader("model.keras/"+zf.Name, rc, int64(zf.UncompressedSize64))
+func OpenImageReader(name string, r io.Reader, size int64) (*File, error) {
 	if size <= 0 {
 		return nil, fmt.Errorf("h5: open %s: empty image: %w", name, ErrNotHDF5)
 	}
@@ -219,7 +226,8 @@ func (f *File) Close() error {
 	return err
 }
 
-// Name returns the path the file was opened with, or "<memory image>".
+// Name returns the path the file was opened with, or the name of an image
+// ("<memory image>" for OpenImage).
 func (f *File) Name() string { return f.name }
 
 // SetMaxBytes sets the read budget: reads whose float32 result would exceed n
@@ -252,8 +260,12 @@ func (f *File) ReadFloat32(path string) (data []float32, shape []int, err error)
 	return d.ReadFloat32()
 }
 
-// check returns ErrClosed (wrapped) for a closed file. mu must be held.
+// check returns ErrClosed (wrapped) for a closed file, and an error for the
+// zero Group/Dataset/Object (no file). mu must be held.
 func (f *File) check() error {
+	if f == nil {
+		return errors.New("h5: object of no file (zero value)")
+	}
 	if f.closed {
 		return fmt.Errorf("h5: %s: %w", f.name, ErrClosed)
 	}

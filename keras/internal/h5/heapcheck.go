@@ -1,5 +1,8 @@
 package h5
 
+// #include "shim.h"
+import "C"
+
 import (
 	"bytes"
 	"encoding/binary"
@@ -10,48 +13,74 @@ import (
 	"unsafe"
 )
 
-// ErrCorrupt reports a damaged HDF5 structure found by this package's own
-// checks (see checkHeaps).
-var ErrCorrupt = errors.New("corrupt HDF5 file")
-
-// Global heap check.
+// Checks that keep libhdf5 1.10 away from damaged variable-length strings.
 //
 // Variable-length strings (model_config, vlen layer_names, the Keras 3 "name"
 // attributes) are stored in "global heap collections": blocks starting with
 // "GCOL", version 1, 3 reserved bytes and the collection size, followed by
 // objects, each an index (2 bytes), a reference count (2), 4 reserved bytes, a
 // size (size-of-lengths bytes) and the data padded to 8 bytes; index 0 marks
-// the free space, whose size covers its own header. libhdf5 1.10 walks this
-// table without bounds checks: a damaged size makes it copy past the
-// collection (segmentation fault) and a zero free-space size makes it loop
-// forever — both seen when fuzzing corpus files; libhdf5 1.14 rejects them.
-// Before the first variable-length string read of a File, checkHeaps finds
-// every collection (they may sit anywhere, interleaved with raw data) and
-// walks it as libhdf5 does, with the checks added.
+// the free space, whose size covers its own header. An attribute stores, per
+// string, a reference: the string's length (4 bytes), the collection's address
+// (size-of-offsets bytes) and the object's index (4 bytes).
+//
+// libhdf5 1.10 trusts all of this. Corrupting bytes of the corpus files showed
+// that a damaged object size makes it copy past the collection (segmentation
+// fault), a zero free-space size makes it loop forever, a damaged index in a
+// reference makes it read outside its object table (segmentation fault) and a
+// damaged length makes it copy without end. libhdf5 1.14 rejects all four
+// ("bad heap index", "Expected global heap object size does not match", ...).
+// So, before libhdf5 reads a variable-length string attribute:
+//
+//   - checkHeaps (once per File) finds every collection — they may sit anywhere,
+//     interleaved with raw data — and walks its object table as libhdf5 does,
+//     with bounds checks, recording which objects exist and their sizes;
+//   - checkVlenRefs finds the attribute's stored references in its object
+//     header and checks that each names an existing object whose size equals
+//     the string's length. Only version-1 object headers (the default of
+//     h5py and libhdf5, so all Keras files) need this: version-2 headers carry
+//     checksums that libhdf5 verifies.
 
-// heapScanBlock is the read size of the scan.
+// heapScanBlock is the read size of the collection scan.
 const heapScanBlock = 8 << 20
 
-// checkHeaps runs the global heap check once per File and returns its
+// heapIndex is what checkHeaps learns about a file.
+type heapIndex struct {
+	base             int64 // offset of the superblock; file addresses are relative to it
+	offSize, lenSize int   // bytes per address and per length field
+	// colls maps the absolute address of each collection to the sizes of its
+	// objects by index.
+	colls map[int64]map[uint16]uint64
+}
+
+// reader returns the file's bytes for the checks and a function to release
+// them. mu must be held.
+func (f *File) reader() (io.ReaderAt, func(), error) {
+	if f.image != nil {
+		return bytes.NewReader(unsafe.Slice((*byte)(f.image), f.size)), func() {}, nil
+	}
+	fh, err := os.Open(f.name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return fh, func() { fh.Close() }, nil
+}
+
+// checkHeaps runs the collection check once per File and returns its
 // verdict. mu must be held.
 func (f *File) checkHeaps() error {
 	if f.heapChecked || f.writable {
 		return f.heapErr
 	}
 	f.heapChecked = true
-	var r io.ReaderAt
-	if f.image != nil {
-		r = bytes.NewReader(unsafe.Slice((*byte)(f.image), f.size))
-	} else {
-		fh, err := os.Open(f.name)
-		if err != nil {
-			f.heapErr = fmt.Errorf("h5: %s: checking global heaps: %w", f.name, err)
-			return f.heapErr
-		}
-		defer fh.Close()
-		r = fh
+	r, done, err := f.reader()
+	if err != nil {
+		f.heapErr = fmt.Errorf("h5: %s: checking global heaps: %w", f.name, err)
+		return f.heapErr
 	}
-	if err := scanHeaps(r, f.size); err != nil {
+	defer done()
+	f.heaps, err = scanHeaps(r, f.size)
+	if err != nil {
 		f.heapErr = fmt.Errorf("h5: %s: %w", f.name, err)
 	}
 	return f.heapErr
@@ -59,17 +88,17 @@ func (f *File) checkHeaps() error {
 
 // scanHeaps finds and checks every global heap collection in the size-byte
 // file r.
-func scanHeaps(r io.ReaderAt, size int64) error {
-	lenSize, err := lengthSize(r, size)
+func scanHeaps(r io.ReaderAt, size int64) (*heapIndex, error) {
+	hi, err := readSuperblock(r, size)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	const overlap = 15 // a header split across blocks is found in the next one
+	const overlap = 15 // a signature split across blocks is found in the next one
 	buf := make([]byte, min(heapScanBlock, size))
 	for off := int64(0); off < size; off += int64(len(buf)) - overlap {
 		n, err := r.ReadAt(buf, off)
 		if err != nil && !(errors.Is(err, io.EOF) && n > 0) {
-			return fmt.Errorf("checking global heaps: %w", err)
+			return nil, fmt.Errorf("checking global heaps: %w", err)
 		}
 		b := buf[:n]
 		for i := 0; ; {
@@ -77,8 +106,13 @@ func scanHeaps(r io.ReaderAt, size int64) error {
 			if j < 0 {
 				break
 			}
-			if err := checkCollection(r, size, off+int64(i+j), lenSize); err != nil {
-				return err
+			addr := off + int64(i+j)
+			if _, seen := hi.colls[addr]; !seen {
+				objs, err := checkCollection(r, size, addr, hi.lenSize)
+				if err != nil {
+					return nil, err
+				}
+				hi.colls[addr] = objs
 			}
 			i += j + 1
 		}
@@ -86,38 +120,38 @@ func scanHeaps(r io.ReaderAt, size int64) error {
 			break
 		}
 	}
-	return nil
+	return hi, nil
 }
 
-// lengthSize reads the superblock's "size of lengths" (bytes per length field).
-func lengthSize(r io.ReaderAt, size int64) (int, error) {
+// readSuperblock finds the superblock and reads its field sizes.
+func readSuperblock(r io.ReaderAt, size int64) (*heapIndex, error) {
 	var hdr [16]byte
 	for off := int64(0); off+int64(len(hdr)) <= size; off = nextSigOffset(off) {
 		if _, err := r.ReadAt(hdr[:], off); err != nil {
-			return 0, err
+			return nil, err
 		}
 		if !bytes.Equal(hdr[:8], signature) {
 			continue
 		}
-		var l byte
+		var o, l byte
 		switch hdr[8] { // superblock version
 		case 0, 1:
-			l = hdr[14]
+			o, l = hdr[13], hdr[14]
 		case 2, 3:
-			l = hdr[10]
+			o, l = hdr[9], hdr[10]
 		default:
-			return 0, fmt.Errorf("superblock version %d: %w", hdr[8], ErrCorrupt)
+			return nil, fmt.Errorf("superblock version %d: %w", hdr[8], ErrCorrupt)
 		}
-		if l != 2 && l != 4 && l != 8 {
-			return 0, fmt.Errorf("superblock size of lengths %d: %w", l, ErrCorrupt)
+		if (o != 2 && o != 4 && o != 8) || (l != 2 && l != 4 && l != 8) {
+			return nil, fmt.Errorf("superblock field sizes %d/%d: %w", o, l, ErrCorrupt)
 		}
-		return int(l), nil
+		return &heapIndex{base: off, offSize: int(o), lenSize: int(l), colls: map[int64]map[uint16]uint64{}}, nil
 	}
-	return 0, fmt.Errorf("no superblock: %w", ErrNotHDF5)
+	return nil, fmt.Errorf("no superblock: %w", ErrNotHDF5)
 }
 
-// readLength decodes a little-endian length field of n bytes.
-func readLength(b []byte, n int) uint64 {
+// readUint decodes a little-endian unsigned integer of n (2, 4 or 8) bytes.
+func readUint(b []byte, n int) uint64 {
 	switch n {
 	case 2:
 		return uint64(binary.LittleEndian.Uint16(b))
@@ -128,27 +162,29 @@ func readLength(b []byte, n int) uint64 {
 }
 
 // checkCollection checks the collection at addr the way libhdf5's loader
-// walks it (H5HG__cache_heap_deserialize), failing where that would overrun.
-func checkCollection(r io.ReaderAt, size, addr int64, lenSize int) error {
+// walks it (H5HG__cache_heap_deserialize), failing where that would overrun,
+// and returns the size of each object by index.
+func checkCollection(r io.ReaderAt, size, addr int64, lenSize int) (map[uint16]uint64, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("global heap collection at byte %d: %s: %w", addr, fmt.Sprintf(format, args...), ErrCorrupt)
 	}
 	hdrSize := int64(8 + lenSize)
 	if addr+hdrSize > size {
-		return bad("header past the end of the file")
+		return nil, bad("header past the end of the file")
 	}
 	hdr := make([]byte, hdrSize)
 	if _, err := r.ReadAt(hdr, addr); err != nil {
-		return bad("%v", err)
+		return nil, bad("%v", err)
 	}
-	csize := readLength(hdr[8:], lenSize)
+	csize := readUint(hdr[8:], lenSize)
 	if csize < uint64(hdrSize) || csize > uint64(size-addr) {
-		return bad("size %d does not fit in the file", csize)
+		return nil, bad("size %d does not fit in the file", csize)
 	}
 	c := make([]byte, csize)
 	if _, err := r.ReadAt(c, addr); err != nil {
-		return bad("%v", err)
+		return nil, bad("%v", err)
 	}
+	objs := map[uint16]uint64{}
 	objHdr := uint64(8 + lenSize)
 	end := csize
 	for p := uint64(hdrSize); p < end; {
@@ -156,20 +192,201 @@ func checkCollection(r io.ReaderAt, size, addr int64, lenSize int) error {
 			break // too small for an object header: libhdf5 takes it as free space
 		}
 		idx := binary.LittleEndian.Uint16(c[p:])
-		osize := readLength(c[p+8:], lenSize)
+		osize := readUint(c[p+8:], lenSize)
 		if osize > end-p {
-			return bad("object %d at offset %d claims %d bytes, %d remain", idx, p, osize, end-p)
+			return nil, bad("object %d at offset %d claims %d bytes, %d remain", idx, p, osize, end-p)
 		}
 		need := osize // the free-space object's size includes its header
 		if idx > 0 {
 			need = objHdr + (osize+7)/8*8
+			objs[idx] = osize
 		} else if need < objHdr {
-			return bad("free space of %d bytes at offset %d", osize, p)
+			return nil, bad("free space of %d bytes at offset %d", osize, p)
 		}
 		if need > end-p {
-			return bad("object %d at offset %d needs %d bytes, %d remain", idx, p, need, end-p)
+			return nil, bad("object %d at offset %d needs %d bytes, %d remain", idx, p, need, end-p)
 		}
 		p += need
 	}
-	return nil
+	return objs, nil
+}
+
+// checkVlenRefs checks the n stored string references of attribute name of
+// the open object oid against the collections found by checkHeaps (which must
+// have succeeded). mu must be held.
+func (o Object) checkVlenRefs(oid C.hid_t, name string, n int64) error {
+	_, err := o.vlenRefs(oid, name, n)
+	return err
+}
+
+// vlenRefs is checkVlenRefs, also reporting whether the references were found
+// and checked (false for created files and version-2 object headers).
+func (o Object) vlenRefs(oid C.hid_t, name string, n int64) (checked bool, err error) {
+	hi := o.f.heaps
+	if hi == nil {
+		return false, nil // created file
+	}
+	var a C.ulonglong
+	if C.h5go_obj_addr(oid, &a) < 0 {
+		return false, o.libError("object header address")
+	}
+	r, done, err := o.f.reader()
+	if err != nil {
+		return false, o.errorf("checking attribute %q: %w", name, err)
+	}
+	defer done()
+	data, found, err := attrData(r, o.f.size, hi, hi.base+int64(a), name)
+	if err != nil {
+		return false, o.errorf("attribute %q: %w", name, err)
+	}
+	if !found {
+		return false, nil // not in a version-1 header: libhdf5's checksums protect it
+	}
+	refSize := int64(4 + hi.offSize + 4)
+	if n > int64(len(data))/refSize {
+		return true, o.errorf("attribute %q: %d strings do not fit in %d bytes of data: %w", name, n, len(data), ErrCorrupt)
+	}
+	for i := range n {
+		ref := data[i*refSize:]
+		length := uint64(binary.LittleEndian.Uint32(ref))
+		addr := readUint(ref[4:], hi.offSize)
+		idx := binary.LittleEndian.Uint32(ref[4+hi.offSize:])
+		if addr == 0 {
+			continue // a null reference (empty or missing string): no heap read
+		}
+		coll, ok := hi.colls[hi.base+int64(addr)]
+		if !ok {
+			continue // not a collection: libhdf5 refuses its signature itself
+		}
+		size, ok := coll[uint16(idx)]
+		if idx > 0xffff || !ok {
+			return true, o.errorf("attribute %q: string %d refers to missing global heap object %d at %d: %w", name, i, idx, addr, ErrCorrupt)
+		}
+		if size != length {
+			return true, o.errorf("attribute %q: string %d has length %d but its heap object has %d bytes: %w", name, i, length, size, ErrCorrupt)
+		}
+	}
+	return true, nil
+}
+
+// refsChecked runs the heap and reference checks for attribute name of o and
+// reports whether its references were found and checked (for tests).
+func (o Object) refsChecked(name string) (bool, error) {
+	var checked bool
+	err := o.withObject(func(oid C.hid_t) error {
+		aid, m, err := o.attrOpen(oid, name)
+		if err != nil {
+			return err
+		}
+		C.H5Aclose(aid)
+		if err := o.f.checkHeaps(); err != nil {
+			return err
+		}
+		checked, err = o.vlenRefs(oid, name, m.n)
+		return err
+	})
+	return checked, err
+}
+
+// Object header message types used by attrData.
+const (
+	msgContinuation = 0x10
+	msgAttribute    = 0x0c
+)
+
+// attrData returns the raw data of attribute name in the version-1 object
+// header at the absolute address addr, or found == false when the header is
+// not version 1 or holds no such attribute message.
+func attrData(r io.ReaderAt, size int64, hi *heapIndex, addr int64, name string) (data []byte, found bool, err error) {
+	read := func(at, n int64) ([]byte, error) {
+		if at < 0 || n < 0 || at > size || n > size-at {
+			return nil, fmt.Errorf("object header block at byte %d (%d bytes) lies outside the file: %w", at, n, ErrCorrupt)
+		}
+		b := make([]byte, n)
+		if _, err := r.ReadAt(b, at); err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+	prefix, err := read(addr, 16)
+	if err != nil {
+		return nil, false, err
+	}
+	if prefix[0] != 1 {
+		return nil, false, nil // "OHDR" (version 2) or not a header libhdf5 would accept
+	}
+	type block struct{ at, n int64 }
+	blocks := []block{{addr + 16, int64(binary.LittleEndian.Uint32(prefix[8:]))}}
+	for k := 0; k < len(blocks); k++ {
+		if k > 1024 {
+			return nil, false, fmt.Errorf("object header at byte %d has over 1024 continuation blocks: %w", addr, ErrCorrupt)
+		}
+		b, err := read(blocks[k].at, blocks[k].n)
+		if err != nil {
+			return nil, false, err
+		}
+		for p := 0; p+8 <= len(b); {
+			typ := binary.LittleEndian.Uint16(b[p:])
+			msize := int(binary.LittleEndian.Uint16(b[p+2:]))
+			flags := b[p+4]
+			body := b[p+8:]
+			if msize > len(body) {
+				return nil, false, fmt.Errorf("object header message at byte %d overruns its block: %w", blocks[k].at+int64(p), ErrCorrupt)
+			}
+			body = body[:msize]
+			p += 8 + msize
+			switch {
+			case typ == msgContinuation:
+				if len(body) < hi.offSize+hi.lenSize {
+					return nil, false, fmt.Errorf("short continuation message: %w", ErrCorrupt)
+				}
+				at := readUint(body, hi.offSize)
+				n := readUint(body[hi.offSize:], hi.lenSize)
+				if at > uint64(size) || n > uint64(size) {
+					return nil, false, fmt.Errorf("continuation block at %d (%d bytes) outside the file: %w", at, n, ErrCorrupt)
+				}
+				blocks = append(blocks, block{hi.base + int64(at), int64(n)})
+			case typ == msgAttribute && flags&0x02 == 0: // not a shared message
+				d, ok, err := attrMessageData(body, name)
+				if err != nil || ok {
+					return d, ok, err
+				}
+			}
+		}
+	}
+	return nil, false, nil
+}
+
+// attrMessageData returns the data of an attribute message if it is named
+// name.
+func attrMessageData(m []byte, name string) ([]byte, bool, error) {
+	if len(m) < 8 {
+		return nil, false, fmt.Errorf("short attribute message: %w", ErrCorrupt)
+	}
+	version := m[0]
+	nameSize := int(binary.LittleEndian.Uint16(m[2:]))
+	dtSize := int(binary.LittleEndian.Uint16(m[4:]))
+	dsSize := int(binary.LittleEndian.Uint16(m[6:]))
+	pad := func(n int) int { return n }
+	p := 8
+	switch version {
+	case 1:
+		pad = func(n int) int { return (n + 7) / 8 * 8 }
+	case 2:
+	case 3:
+		p = 9 // character-set byte
+	default:
+		return nil, false, fmt.Errorf("attribute message version %d: %w", version, ErrCorrupt)
+	}
+	if nameSize < 1 || p+pad(nameSize) > len(m) {
+		return nil, false, fmt.Errorf("attribute message name overruns it: %w", ErrCorrupt)
+	}
+	if string(m[p:p+nameSize-1]) != name || m[p+nameSize-1] != 0 {
+		return nil, false, nil
+	}
+	p += pad(nameSize) + pad(dtSize) + pad(dsSize)
+	if p > len(m) {
+		return nil, false, fmt.Errorf("attribute message %q: type and space overrun it: %w", name, ErrCorrupt)
+	}
+	return m[p:], true, nil
 }

@@ -47,12 +47,15 @@ func TestOpenImageFromKerasZip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f2, err := OpenImageReader(rc, int64(zf.UncompressedSize64))
+	f2, err := OpenImageReader("krishna_unet_model.keras/model.weights.h5", rc, int64(zf.UncompressedSize64))
 	rc.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f2.Close()
+	if f2.Name() != "krishna_unet_model.keras/model.weights.h5" {
+		t.Errorf("Name() = %q", f2.Name())
+	}
 
 	const kernel = "/layers/conv2d/vars/0"
 	want := loadDump(t).Files["keras3/krishna_unet_model.keras!model.weights.h5"][kernel]
@@ -81,14 +84,14 @@ func TestOpenImageFromKerasZip(t *testing.T) {
 
 func TestOpenImageReaderShort(t *testing.T) {
 	b := []byte("\x89HDF\r\n\x1a\n and not much more")
-	_, err := OpenImageReader(bytes.NewReader(b), 1<<20)
-	if !errors.Is(err, io.ErrUnexpectedEOF) {
+	_, err := OpenImageReader("x.keras/model.weights.h5", bytes.NewReader(b), 1<<20)
+	if !errors.Is(err, io.ErrUnexpectedEOF) || !strings.Contains(err.Error(), "x.keras/model.weights.h5") {
 		t.Errorf("size larger than the stream: %v; want ErrUnexpectedEOF", err)
 	}
-	if _, err := OpenImageReader(strings.NewReader(""), 0); !errors.Is(err, ErrNotHDF5) {
+	if _, err := OpenImageReader("e", strings.NewReader(""), 0); !errors.Is(err, ErrNotHDF5) {
 		t.Errorf("empty image: %v", err)
 	}
-	if _, err := OpenImageReader(strings.NewReader(""), 1<<50); !errors.Is(err, ErrTooLarge) {
+	if _, err := OpenImageReader("big", strings.NewReader(""), 1<<50); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("absurd size: %v", err)
 	}
 }

@@ -49,7 +49,11 @@ func (o Object) File() *File { return o.f }
 
 // errorf formats an error about o: "h5: FILE: PATH: MSG".
 func (o Object) errorf(format string, args ...any) error {
-	return fmt.Errorf("h5: %s: %s: %w", o.f.name, o.path, fmt.Errorf(format, args...))
+	name := "<no file>"
+	if o.f != nil {
+		name = o.f.name
+	}
+	return fmt.Errorf("h5: %s: %s: %w", name, o.path, fmt.Errorf(format, args...))
 }
 
 // libError describes a failed libhdf5 call about o. mu must be held; call it

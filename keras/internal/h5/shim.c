@@ -124,6 +124,27 @@ ssize_t h5go_open_objects(hid_t file) {
 	return H5Fget_obj_count(file, H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR | H5F_OBJ_LOCAL);
 }
 
+// h5go_obj_addr returns the file address (relative to the superblock) of the
+// header of the open object obj.
+int h5go_obj_addr(hid_t obj, unsigned long long *addr) {
+#if H5_VERSION_GE(1, 12, 0)
+	H5O_info2_t info;
+	haddr_t a;
+	if (H5Oget_info3(obj, &info, H5O_INFO_BASIC) < 0) return -1;
+	if (H5VLnative_token_to_addr(obj, info.token, &a) < 0) return -1;
+	*addr = (unsigned long long)a;
+#elif H5_VERSION_GE(1, 10, 3)
+	H5O_info_t info;
+	if (H5Oget_info2(obj, &info, H5O_INFO_BASIC) < 0) return -1;
+	*addr = (unsigned long long)info.addr;
+#else
+	H5O_info_t info;
+	if (H5Oget_info(obj, &info) < 0) return -1;
+	*addr = (unsigned long long)info.addr;
+#endif
+	return 0;
+}
+
 // ---- property lists --------------------------------------------------------
 
 static herr_t deny_external_link(const char *parent_file, const char *parent_group, const char *child_file,

@@ -68,5 +68,6 @@ hid_t h5go_create_group(hid_t loc, const char *path);
 herr_t h5go_write_float32(hid_t loc, const char *path, int rank, const hsize_t *dims, const float *data);
 
 ssize_t h5go_open_objects(hid_t file);
+int h5go_obj_addr(hid_t obj, unsigned long long *addr);
 
 #endif
