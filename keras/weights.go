@@ -575,7 +575,15 @@ func (t *weightTarget) loadLegacy(lf *legacyFile, opts LoadWeightsOptions) error
 	if t.strict {
 		for k, l := range weighted {
 			if l.Base().Name() != stored[k].name {
-				return fmt.Errorf("internal error: the model's layer #%d is %q but the file's is %q", k, l.Base().Name(), stored[k].name)
+				// Should not happen; the names identify the layers
+				// anyway, so pair them by name.
+				byName := *t
+				byName.strict = false
+				opts.ByName, opts.SkipMismatch = true, false
+				if len(setDiff(layerNames(weighted), legacyNames(stored))) > 0 {
+					return fmt.Errorf("the file's layers with weights (%s) are not the model's (%s)", quoteList(legacyNames(stored)), quoteList(layerNames(weighted)))
+				}
+				return byName.loadLegacy(lf, opts)
 			}
 		}
 	}
@@ -588,6 +596,21 @@ func (t *weightTarget) loadLegacy(lf *legacyFile, opts LoadWeightsOptions) error
 		plan = append(plan, ops...)
 	}
 	return runPlan(plan)
+}
+
+// setDiff returns the elements of a not in b.
+func setDiff(a, b []string) []string {
+	in := map[string]bool{}
+	for _, x := range b {
+		in[x] = true
+	}
+	var out []string
+	for _, x := range a {
+		if !in[x] {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 func legacyNames(ls []*legacyLayer) []string {
