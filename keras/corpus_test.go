@@ -332,3 +332,31 @@ func toF32(v []float64) []float32 {
 	}
 	return out
 }
+
+// BenchmarkLoadModel measures loading a 3 MB tf.keras model (MobileNet v1
+// 0.25, 85 layers, 221k parameters) from its .h5 file.
+func BenchmarkLoadModel(b *testing.B) {
+	path := filepath.Join(corpusDir, "tfkeras/mlperftiny_vww_96.h5")
+	if _, err := os.Stat(path); err != nil {
+		b.Skipf("%s absent: skipping", path)
+	}
+	for i := 0; i < b.N; i++ {
+		if _, err := LoadModel(path); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLoadKeras measures loading a Keras 3 .keras archive (U-Net,
+// 16 layers).
+func BenchmarkLoadKeras(b *testing.B) {
+	path := filepath.Join(corpusDir, "keras3/krishna_unet_model.keras")
+	if _, err := os.Stat(path); err != nil {
+		b.Skipf("%s absent: skipping", path)
+	}
+	for i := 0; i < b.N; i++ {
+		if _, err := LoadModel(path); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

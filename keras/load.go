@@ -136,7 +136,13 @@ func load(path string, opts LoadOptions) (*Loaded, error) {
 		}
 		info := &FileInfo{Path: path, Format: FormatKeras, KerasVersion: a.version()}
 		info.DateSaved, _ = a.metadata["date_saved"].(string)
+		if top, ok := v.(map[string]any); ok && top["compile_config"] != nil {
+			info.HasTrainingConfig = true
+		}
 		fillModelInfo(info, v, lm)
+		if err := storeWeightInfo(info, f); err != nil {
+			return nil, err
+		}
 		return newLoaded(lm, b, info), nil
 	case kindHDF5:
 		f, err := h5.Open(path)
