@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/kerago/kerago/ops"
 )
@@ -321,7 +322,7 @@ func (l *PReLULayer) Build(in []Shape) (Shape, error) {
 	}
 	if !l.built {
 		l.AddWeight("alpha", alpha, true)
-	} else if !sameDims(l.weights[0].Shape, alpha) {
+	} else if !slices.Equal(l.weights[0].Shape, alpha) {
 		return nil, fmt.Errorf("alpha has shape %v, input shape %s needs %v", l.weights[0].Shape, s, []int(alpha))
 	}
 	return s.clone(), nil

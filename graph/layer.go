@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -157,7 +158,7 @@ func (b *LayerBase) SetWeights(values [][]float32, shapes [][]int) error {
 		return fmt.Errorf("layer %q (%s): expects %d weights, but the given list has %d", b.name, b.class, len(b.weights), len(values))
 	}
 	for i, w := range b.weights {
-		if shapes != nil && !sameDims(shapes[i], w.Shape) {
+		if shapes != nil && !slices.Equal(shapes[i], w.Shape) {
 			return fmt.Errorf("layer %q (%s): weight %d (%s) has shape %v, the given array has shape %v", b.name, b.class, i, w.Name, w.Shape, shapes[i])
 		}
 		if len(values[i]) != len(w.Data) {
@@ -168,18 +169,6 @@ func (b *LayerBase) SetWeights(values [][]float32, shapes [][]int) error {
 		copy(w.Data, values[i])
 	}
 	return nil
-}
-
-func sameDims(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Node is the symbolic output of one layer call, like a KerasTensor: it

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/kerago/kerago/ops"
 )
@@ -55,7 +56,7 @@ func (l *ElementwiseMergeLayer) Build(in []Shape) (Shape, error) {
 // Forward implements Layer.
 func (l *ElementwiseMergeLayer) Forward(in []*ops.Tensor) (*ops.Tensor, error) {
 	for _, t := range in[1:] {
-		if !sameDims(t.Shape, in[0].Shape) {
+		if !slices.Equal(t.Shape, in[0].Shape) {
 			return nil, fmt.Errorf("inputs must have the same shape, got %v and %v", in[0].Shape, t.Shape)
 		}
 	}

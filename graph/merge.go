@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/kerago/kerago/ops"
 )
@@ -44,7 +45,7 @@ func (l *AddLayer) Forward(in []*ops.Tensor) (*ops.Tensor, error) {
 	out := ops.New(in[0].Shape...)
 	data := make([][]float32, len(in))
 	for i, t := range in {
-		if !sameDims(t.Shape, in[0].Shape) {
+		if !slices.Equal(t.Shape, in[0].Shape) {
 			return nil, fmt.Errorf("inputs must have the same shape, got %v and %v", in[0].Shape, t.Shape)
 		}
 		data[i] = t.Data

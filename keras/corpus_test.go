@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -55,7 +56,7 @@ type storedArray struct {
 
 // compare returns the relative error of got against a stored array.
 func (s storedArray) compare(t *testing.T, dir string, got *ops.Tensor) (float64, error) {
-	if !sameShape(got.Shape, s.Shape) {
+	if !slices.Equal(got.Shape, s.Shape) {
 		return math.Inf(1), fmt.Errorf("shape %v, Keras has %v", got.Shape, s.Shape)
 	}
 	if s.File != "" {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/sbinet/npyio"
@@ -60,7 +61,7 @@ func readNpy(t *testing.T, path string, scale float64) *ops.Tensor {
 // relErr returns max|got-want| / max|want| (max|got-want| if want is all
 // zero), and an error if the shapes differ.
 func relErr(got, want *ops.Tensor) (float64, error) {
-	if !sameShape(got.Shape, want.Shape) {
+	if !slices.Equal(got.Shape, want.Shape) {
 		return math.Inf(1), fmt.Errorf("shape %v, Keras has %v", got.Shape, want.Shape)
 	}
 	var diff, scale float64

@@ -3,6 +3,7 @@ package keras
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -194,18 +195,6 @@ func permute(shape, perm []int) []int {
 	return out
 }
 
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 func shapeStr(s []int) string {
 	parts := make([]string, len(s))
 	for i, d := range s {
@@ -230,7 +219,7 @@ func conversion(l graph.Layer, hint layerHint, i int, srcShape, dstShape []int, 
 			switch {
 			case hint.channelsFirst:
 				perm = []int{2, 3, 1, 0} // (out, in, kh, kw) -> (kh, kw, in, out)
-			case !sameShape(srcShape, dstShape) && sameShape(permute(srcShape, []int{2, 3, 1, 0}), dstShape):
+			case !slices.Equal(srcShape, dstShape) && slices.Equal(permute(srcShape, []int{2, 3, 1, 0}), dstShape):
 				// A th-ordered Keras 1 kernel loaded into a channels_last
 				// layer (the same computation on transposed tensors).
 				perm = []int{2, 3, 1, 0}
@@ -284,7 +273,7 @@ func (t *weightTarget) planLayer(l graph.Layer, lm *loadedModel, k int, fileLaye
 		if perm != nil {
 			got = permute(got, perm)
 		}
-		if !sameShape(got, s.w.Shape) {
+		if !slices.Equal(got, s.w.Shape) {
 			conv := ""
 			if perm != nil {
 				conv = fmt.Sprintf(" (transposed from the stored %s)", shapeStr(shapes[i]))
@@ -394,7 +383,7 @@ func pickOrder(cands [][]nestedSlot, names []string, shapes [][]int, e era, t *w
 			if perm != nil {
 				got = permute(got, perm)
 			}
-			if !sameShape(got, s.w.Shape) {
+			if !slices.Equal(got, s.w.Shape) {
 				ok = false
 				break
 			}
@@ -750,7 +739,7 @@ func (t *weightTarget) planStore(g h5.Group, container, prefix string, m *graph.
 			if err != nil {
 				return nil, fmt.Errorf("layer %q: variable %d: %w", l.Base().Name(), j, err)
 			}
-			if !sameShape(info.Shape, w.Shape) {
+			if !slices.Equal(info.Shape, w.Shape) {
 				return nil, fmt.Errorf("shape mismatch in layer %q (%s): weight %q expects shape %s, but the saved variable %s/%d has shape %s",
 					l.Base().Name(), classes[i], w.Name, shapeStr(w.Shape), varsPath, j, shapeStr(info.Shape))
 			}

@@ -2,6 +2,7 @@ package preprocess
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/kerago/kerago/ops"
 )
@@ -39,7 +40,7 @@ func Stack(ts ...*ops.Tensor) (*ops.Tensor, error) {
 		if t == nil {
 			return nil, fmt.Errorf("preprocess: stack: tensor %d is nil", i)
 		}
-		if !sameShape(t.Shape, ts[0].Shape) {
+		if !slices.Equal(t.Shape, ts[0].Shape) {
 			return nil, fmt.Errorf("preprocess: stack: tensor %d has shape %s, tensor 0 has %s",
 				i, ops.ShapeString(t.Shape), ops.ShapeString(ts[0].Shape))
 		}
@@ -64,16 +65,4 @@ func ExpandDims(t *ops.Tensor) (*ops.Tensor, error) {
 		return nil, fmt.Errorf("preprocess: expand dims: nil tensor")
 	}
 	return ops.FromData(t.Data, append([]int{1}, t.Shape...)...)
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -203,7 +204,7 @@ func loadImages(paths []string, size [2]int, m *graph.Model, pre preprocess.Prep
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", p, err)
 		}
-		if len(ts) > 0 && !sameShape(t.Shape, ts[0].Shape) {
+		if len(ts) > 0 && !slices.Equal(t.Shape, ts[0].Shape) {
 			return nil, fmt.Errorf("%s is %v, %s is %v: give --target-size to batch them", p, t.Shape, paths[0], ts[0].Shape)
 		}
 		ts = append(ts, t)
@@ -216,18 +217,6 @@ func loadImages(paths []string, size [2]int, m *graph.Model, pre preprocess.Prep
 		return nil, fmt.Errorf("--preprocess %s: %w", pre, err)
 	}
 	return x, nil
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // parseDims parses "224,224,3"; "None" (or -1) stands for an unknown size
