@@ -3,8 +3,8 @@ package keras
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"sort"
+	"strconv"
 	"strings"
 )
 
