@@ -67,13 +67,15 @@
 //
 // Damaged files: libhdf5 1.10 (Debian's) trusts some structures that newer
 // releases check. Corrupting bytes of real Keras files showed that damaged
-// global heap collections — where variable-length strings live — make it
-// crash or loop forever; before the first such string is read, this package
-// checks every collection of the file (about 3 GB/s, once per File) and
-// reports ErrCorrupt instead (see heapcheck.go). Not covered: a damaged heap
-// reference inside an attribute's own data can still crash libhdf5 1.10, and
-// deliberately crafted files may find other libhdf5 bugs; only open files
-// from sources you trust with a library of that age.
+// variable-length strings — their global heap collections, or the references
+// to them stored in attributes — make it crash or loop forever. Before
+// libhdf5 reads such a string, this package checks the collections (once per
+// File, about 3 GB/s) and the attribute's stored references, and reports
+// ErrCorrupt instead (heapcheck.go). With these checks, 1,600 copies of four
+// corpus files with 1 to 8 random bytes changed all gave errors or readable
+// files, no crash or hang (without them: 3 crashes and 2 hangs in 1,700).
+// Deliberately crafted files may still find other libhdf5 bugs; only open
+// files from sources you trust with a library of that age.
 //
 // # Building
 //
