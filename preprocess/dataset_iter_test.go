@@ -50,7 +50,9 @@ func makeFolder(t *testing.T, n int) string {
 	return dir
 }
 
-func fmt1(p string, i int) string { return p + string(rune('0'+i/10)) + string(rune('0'+i%10)) + ".png" }
+func fmt1(p string, i int) string {
+	return p + string(rune('0'+i/10)) + string(rune('0'+i%10)) + ".png"
+}
 
 func TestDatasetBatchesAndLabels(t *testing.T) {
 	dir := makeFolder(t, 5)
