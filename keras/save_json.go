@@ -198,8 +198,8 @@ func pyFloat(f float64) string {
 }
 
 // writePyString writes s as a JSON string with json.dumps's escapes and
-// ensure_ascii: \" \\ \n \r \t \b \f, other control characters and all
-// non-ASCII characters as \uXXXX (UTF-16 surrogate pairs above U+FFFF).
+// ensure_ascii: \" \\ \n \r \t \b \f, everything else outside ' '..'~' as
+// \uXXXX (UTF-16 surrogate pairs above U+FFFF).
 // Invalid UTF-8 bytes are written as U+FFFD.
 func writePyString(b *strings.Builder, s string) {
 	b.WriteByte('"')
@@ -222,11 +222,7 @@ func writePyString(b *strings.Builder, s string) {
 		default:
 			switch {
 			case r < 0x20 || (r >= 0x7f && r < 0x10000):
-				if r == 0x7f {
-					b.WriteRune(r) // DEL is ASCII: Python leaves it as is
-				} else {
-					fmt.Fprintf(b, `\u%04x`, r)
-				}
+				fmt.Fprintf(b, `\u%04x`, r)
 			case r >= 0x10000:
 				r -= 0x10000
 				fmt.Fprintf(b, `\u%04x\u%04x`, 0xd800+(r>>10), 0xdc00+(r&0x3ff))

@@ -2,6 +2,8 @@ package keras
 
 import (
 	"encoding/json"
+	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -9,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kerago/kerago/graph"
 	"github.com/kerago/kerago/keras/internal/h5"
@@ -202,4 +205,396 @@ func saveTestInput(shape graph.Shape, batch int, seed uint64) *ops.Tensor {
 		t.Data[i] = float32(int64(s>>33)%2001-1000) / 500
 	}
 	return t
+}
+
+func TestSaveKerasMatchesKeras3Files(t *testing.T) {
+	dirs, _ := filepath.Glob(filepath.Join(saveRefDir, "*", "model.keras"))
+	if len(dirs) == 0 {
+		t.Fatalf("no model.keras under %s", saveRefDir)
+	}
+	for _, ref := range dirs {
+		t.Run(filepath.Base(filepath.Dir(ref)), func(t *testing.T) {
+			m, err := LoadModel(ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(t.TempDir(), "go.keras")
+			if err := Save(m, out); err != nil {
+				t.Fatal(err)
+			}
+			want, err := openKerasZip(ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer want.Close()
+			got, err := openKerasZip(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer got.Close()
+			// Members, their order and compression.
+			var mw, mg []string
+			for _, f := range want.zr.File {
+				mw = append(mw, fmt.Sprintf("%s/%d", f.Name, f.Method))
+			}
+			for _, f := range got.zr.File {
+				mg = append(mg, fmt.Sprintf("%s/%d", f.Name, f.Method))
+			}
+			if !slices.Equal(mw, mg) {
+				t.Errorf("members %v, Keras wrote %v", mg, mw)
+			}
+			if v := got.version(); v != SavedKeras3Version {
+				t.Errorf("metadata keras_version %q", v)
+			}
+			if _, err := time.Parse("2006-01-02@15:04:05", fmt.Sprint(got.metadata["date_saved"])); err != nil {
+				t.Errorf("metadata date_saved: %v", err)
+			}
+			// config.json, as JSON values; Keras's shared_object_id
+			// markers (which object instances are shared) are left out.
+			var cw, cg any
+			if err := json.Unmarshal(want.config, &cw); err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(got.config, &cg); err != nil {
+				t.Fatalf("config.json is not JSON: %v", err)
+			}
+			dropKey(cw, "shared_object_id")
+			if d := jsonDiff("", cw, cg); d != "" {
+				t.Errorf("config.json differs from Keras 3's: %s", d)
+			}
+			// model.weights.h5: the same tree.
+			dir := t.TempDir()
+			for name, a := range map[string]*kerasArchive{"want.h5": want, "got.h5": got} {
+				data, err := a.read("model.weights.h5", 1<<30)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			compareH5Trees(t, filepath.Join(dir, "want.h5"), filepath.Join(dir, "got.h5"))
+		})
+	}
+}
+
+// dropKey removes key from every object in a decoded JSON value.
+func dropKey(v any, key string) {
+	switch t := v.(type) {
+	case map[string]any:
+		delete(t, key)
+		for _, x := range t {
+			dropKey(x, key)
+		}
+	case []any:
+		for _, x := range t {
+			dropKey(x, key)
+		}
+	}
+}
+
+// jsonDiff describes the first difference between two decoded JSON values.
+func jsonDiff(path string, want, got any) string {
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return fmt.Sprintf("%s: %v, want an object", path, got)
+		}
+		for _, k := range slices.Sorted(maps.Keys(w)) {
+			if _, ok := g[k]; !ok {
+				return fmt.Sprintf("%s: key %q missing (want %v)", path, k, w[k])
+			}
+			if d := jsonDiff(path+"."+k, w[k], g[k]); d != "" {
+				return d
+			}
+		}
+		for k := range g {
+			if _, ok := w[k]; !ok {
+				return fmt.Sprintf("%s: extra key %q = %v", path, k, g[k])
+			}
+		}
+		return ""
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return fmt.Sprintf("%s: %v, want %v", path, got, want)
+		}
+		for i := range w {
+			if d := jsonDiff(fmt.Sprintf("%s[%d]", path, i), w[i], g[i]); d != "" {
+				return d
+			}
+		}
+		return ""
+	}
+	if !reflect.DeepEqual(want, got) {
+		return fmt.Sprintf("%s: %v, want %v", path, got, want)
+	}
+	return ""
+}
+
+// buildSaveCase builds a case model with its test weights.
+func buildSaveCase(t *testing.T, c saveCase) *graph.Model {
+	t.Helper()
+	m, err := c.build()
+	if err != nil {
+		t.Fatalf("%s: %v", c.name, err)
+	}
+	setSaveWeights(m, 7)
+	return m
+}
+
+// saveCaseInputs returns deterministic inputs for a model (batch 2).
+func saveCaseInputs(m *graph.Model) []*ops.Tensor {
+	var ins []*ops.Tensor
+	for i, n := range m.Inputs() {
+		ins = append(ins, saveTestInput(n.Shape, 2, uint64(i+1)))
+	}
+	return ins
+}
+
+// TestSaveRoundTrip: a model saved and loaded back by this package
+// predicts exactly what it predicted before, with the same layers and
+// weights.
+func TestSaveRoundTrip(t *testing.T) {
+	for _, c := range saveCases {
+		for _, ext := range []string{".h5", ".keras"} {
+			t.Run(c.name+ext, func(t *testing.T) {
+				m := buildSaveCase(t, c)
+				path := filepath.Join(t.TempDir(), "m"+ext)
+				err := Save(m, path)
+				if ok := (ext == ".h5" && c.h5) || (ext == ".keras" && c.keras); !ok {
+					if err == nil || !strings.Contains(err.Error(), "save as") {
+						t.Fatalf("saving %s as %s: want an error naming the other format, got %v", c.name, ext, err)
+					}
+					if _, serr := os.Stat(path); !os.IsNotExist(serr) {
+						t.Errorf("a failed Save left %s behind", path)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				back, err := LoadModel(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.loaderIssue != "" && ext == ".keras" {
+					if d := modelDiffs(m, back); len(d) > 0 {
+						t.Logf("KNOWN LOADER ISSUE, not a Save bug: %s", c.loaderIssue)
+					} else {
+						t.Errorf("the loader issue %q seems fixed: remove the note", c.loaderIssue)
+					}
+					return
+				}
+				sameModel(t, m, back)
+			})
+		}
+	}
+}
+
+// sameModel checks that two models have the same layers, weights and
+// predictions (bit for bit).
+func sameModel(t *testing.T, want, got *graph.Model) {
+	t.Helper()
+	for _, d := range modelDiffs(want, got) {
+		t.Error(d)
+	}
+}
+
+// modelDiffs lists the differences between two models: name, layers,
+// weights, predictions on saveCaseInputs.
+func modelDiffs(want, got *graph.Model) []string {
+	var out []string
+	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	if got.Name() != want.Name() || got.IsSequential() != want.IsSequential() {
+		add("model %q (sequential %v), want %q (%v)", got.Name(), got.IsSequential(), want.Name(), want.IsSequential())
+	}
+	lw, lg := want.Layers(), got.Layers()
+	if len(lw) != len(lg) {
+		add("%d layers, want %d", len(lg), len(lw))
+		return out
+	}
+	for i := range lw {
+		bw, bg := lw[i].Base(), lg[i].Base()
+		if bw.Name() != bg.Name() || bw.Class() != bg.Class() {
+			add("layer %d is %s (%s), want %s (%s)", i, bg.Name(), bg.Class(), bw.Name(), bw.Class())
+		}
+	}
+	ww, wg := want.Weights(), got.Weights()
+	if len(ww) != len(wg) {
+		add("%d weights, want %d", len(wg), len(ww))
+		return out
+	}
+	for i := range ww {
+		if !slices.Equal(ww[i].Shape, wg[i].Shape) || !slices.Equal(ww[i].Data, wg[i].Data) {
+			add("weight %d (%s %v) differs", i, ww[i].Name, ww[i].Shape)
+		}
+	}
+	ins := saveCaseInputs(want)
+	pw, err := want.Predict(ins...)
+	if err != nil {
+		add("original model: %v", err)
+		return out
+	}
+	pg, err := got.Predict(ins...)
+	if err != nil {
+		add("saved model: %v", err)
+		return out
+	}
+	for k := range pw {
+		if !slices.Equal(pw[k].Shape, pg[k].Shape) || !slices.Equal(pw[k].Data, pg[k].Data) {
+			add("output %d differs after the round trip", k)
+		}
+	}
+	return out
+}
+
+// TestSaveWeightsRoundTrip: weights saved alone load back into a fresh
+// model of the same architecture.
+func TestSaveWeightsRoundTrip(t *testing.T) {
+	for _, c := range saveCases {
+		for _, ext := range []string{".h5", ".weights.h5"} {
+			t.Run(c.name+ext, func(t *testing.T) {
+				m := buildSaveCase(t, c)
+				path := filepath.Join(t.TempDir(), "w"+ext)
+				if err := SaveWeights(m, path); err != nil {
+					t.Fatal(err)
+				}
+				fresh, err := c.build()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := LoadWeights(fresh, path, LoadWeightsOptions{}); err != nil {
+					t.Fatal(err)
+				}
+				sameModel(t, m, fresh)
+			})
+		}
+	}
+}
+
+func TestSaveLegacyWeightsLayout(t *testing.T) {
+	// Keras's save_weights: layer_names, backend and keras_version at the
+	// root, no model_config, the same layer groups as model_weights.
+	c := saveCases[0]
+	m := buildSaveCase(t, c)
+	dir := t.TempDir()
+	if err := SaveWeights(m, filepath.Join(dir, "w.h5")); err != nil {
+		t.Fatal(err)
+	}
+	f, err := h5.Open(filepath.Join(dir, "w.h5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	names, _ := f.Root().AttrNames()
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"backend", "keras_version", "layer_names"}) {
+		t.Errorf("root attributes %q", names)
+	}
+	ln, _ := f.Root().StringList("layer_names")
+	var want []string
+	for _, l := range m.Layers() {
+		want = append(want, l.Base().Name())
+	}
+	if !slices.Equal(ln, want) {
+		t.Errorf("layer_names %q, want %q", ln, want)
+	}
+	info, err := Inspect(filepath.Join(dir, "w.h5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Format != FormatH5Weights || info.KerasVersion != SavedKerasVersion || info.Backend != "tensorflow" {
+		t.Errorf("Inspect: format %s, version %q, backend %q", info.Format, info.KerasVersion, info.Backend)
+	}
+}
+
+func TestSaveErrors(t *testing.T) {
+	dir := t.TempDir()
+	m := buildSaveCase(t, saveCases[0])
+	existing := filepath.Join(dir, "existing.keras")
+	if err := os.WriteFile(existing, []byte("keep me"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hs := buildSaveCase(t, saveCases[3]) // hard_sigmoid_tf2
+	for _, tc := range []struct {
+		name    string
+		run     func() error
+		wantErr string
+	}{
+		{"nil model", func() error { return Save(nil, filepath.Join(dir, "x.h5")) }, "nil model"},
+		{"unknown extension", func() error { return Save(m, filepath.Join(dir, "x.onnx")) }, ".h5 or .hdf5"},
+		{"weights as .keras", func() error { return SaveWeights(m, filepath.Join(dir, "x.keras")) }, ".weights.h5"},
+		{"directory", func() error { return Save(m, dir+"/sub.h5/") }, ""},
+		{"missing folder", func() error { return Save(m, filepath.Join(dir, "no", "such", "x.h5")) }, "no such file"},
+		{"is a directory", func() error {
+			p := filepath.Join(dir, "adir.h5")
+			os.Mkdir(p, 0o755)
+			return Save(m, p)
+		}, "is a directory"},
+		{"untranslatable activation keeps the old file", func() error { return Save(hs, existing) }, `layer "dense": activation hard_sigmoid`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.run()
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("got %v, want an error containing %q", err, tc.wantErr)
+			}
+			if !strings.HasPrefix(err.Error(), "keras: save") {
+				t.Errorf("error %q does not say what failed", err)
+			}
+		})
+	}
+	if data, _ := os.ReadFile(existing); string(data) != "keep me" {
+		t.Errorf("a failed Save changed the existing file")
+	}
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".tmp") || strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("temporary file %s left behind", e.Name())
+		}
+	}
+}
+
+// TestPyFloat compares with Python's repr(float) (the values were printed
+// by CPython 3.11).
+func TestPyFloat(t *testing.T) {
+	for _, tc := range []struct {
+		v    float64
+		want string
+	}{
+		{0, "0.0"}, {math.Copysign(0, -1), "-0.0"}, {1, "1.0"}, {-2, "-2.0"}, {0.1, "0.1"}, {1.0 / 255, "0.00392156862745098"},
+		{0.001, "0.001"}, {0.0001, "0.0001"}, {1e-05, "1e-05"}, {1.5e-07, "1.5e-07"}, {123456789.0, "123456789.0"},
+		{1e15, "1000000000000000.0"}, {1e16, "1e+16"}, {1.2345e16, "1.2345e+16"}, {2.5e-300, "2.5e-300"},
+		{float64(float32(0.3)), "0.30000001192092896"}, {float64(float32(0.1)), "0.10000000149011612"},
+		{0.99, "0.99"}, {123.456, "123.456"}, {1e22, "1e+22"}, {math.MaxFloat64, "1.7976931348623157e+308"},
+		{5e-324, "5e-324"}, {math.Inf(1), "Infinity"}, {math.NaN(), "NaN"},
+	} {
+		if got := pyFloat(tc.v); got != tc.want {
+			t.Errorf("pyFloat(%v) = %q, Python writes %q", tc.v, got, tc.want)
+		}
+	}
+}
+
+// TestPyJSONStrings compares with json.dumps (ensure_ascii=True; the
+// expected strings were printed by CPython 3.11).
+func TestPyJSONStrings(t *testing.T) {
+	for in, want := range map[string]string{
+		"conv2d":        `"conv2d"`,
+		"a\"b\\c/d":     `"a\"b\\c/d"`,
+		"tab\tnl\ncr\r": `"tab\tnl\ncr\r"`,
+		"\x01\x1f\x7f":  `"\u0001\u001f\u007f"`,
+		"é中":            `"\u00e9\u4e2d"`,
+		"😀":             `"\ud83d\ude00"`,
+		"<&>":           `"<&>"`,
+	} {
+		got, err := pyJSON(in)
+		if err != nil || got != want {
+			t.Errorf("pyJSON(%q) = %s (%v), json.dumps writes %s", in, got, err, want)
+		}
+	}
+	got, _ := pyJSON(obj("a", []any{1, 2.5, nil, true}, "b", pyObj{}, "c", []int{}))
+	if want := `{"a": [1, 2.5, null, true], "b": {}, "c": []}`; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
 }
