@@ -16,13 +16,28 @@ var vgg16ConvShapes = []struct{ hw, c, f int }{
 	{14, 512, 512},
 }
 
-// BenchmarkConv2DVGG16 times each distinct VGG16 convolution (batch 1,
-// bias included) and reports GFLOP/s, counting a multiply-add as 2 flops.
+// BenchmarkConv2DVGG16 times each distinct VGG16 convolution with its
+// ReLU (bias included) at batch 1 and 8, through Conv2DReLU ("auto", the
+// algorithm Conv2D picks) and through each algorithm forced, and reports
+// ms per image and GFLOP/s, counting a multiply-add of the direct
+// convolution as 2 flops (so Winograd's figure is an effective rate).
+//
+//	go test -run - -bench Conv2DVGG16 ./ops/
 func BenchmarkConv2DVGG16(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
+	algos := []struct {
+		name string
+		run  func(out, in, kernel, bias []float32, p ConvParams)
+	}{
+		{"auto", Conv2DReLU},
+		{"im2col", func(out, in, kernel, bias []float32, p ConvParams) { conv2DIm2col(out, in, kernel, bias, p, true) }},
+		{"winograd", func(out, in, kernel, bias []float32, p ConvParams) {
+			conv2DWinograd(out, in, kernel, bias, p, true)
+		}},
+	}
 	for _, s := range vgg16ConvShapes {
-		b.Run(fmt.Sprintf("%dx%dx%d-%d", s.hw, s.hw, s.c, s.f), func(b *testing.B) {
-			p, err := NewConvParams(1, s.hw, s.hw, s.c, 3, 3, s.f, 1, 1, 1, 1, "same")
+		for _, n := range []int{1, 8} {
+			p, err := NewConvParams(n, s.hw, s.hw, s.c, 3, 3, s.f, 1, 1, 1, 1, "same")
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -31,12 +46,17 @@ func BenchmarkConv2DVGG16(b *testing.B) {
 			bias := randSlice(r, p.F)
 			out := make([]float32, p.N*p.OH*p.OW*p.F)
 			flops := 2.0 * float64(p.N*p.OH*p.OW*p.F) * float64(p.KH*p.KW*p.C)
-			b.ResetTimer()
-			for b.Loop() {
-				Conv2D(out, in, kernel, bias, p)
+			for _, a := range algos {
+				b.Run(fmt.Sprintf("%dx%dx%d-%d/batch%d/%s", s.hw, s.hw, s.c, s.f, n, a.name), func(b *testing.B) {
+					for b.Loop() {
+						a.run(out, in, kernel, bias, p)
+					}
+					sec := b.Elapsed().Seconds() / float64(b.N)
+					b.ReportMetric(sec*1e3/float64(n), "ms/image")
+					b.ReportMetric(flops/sec/1e9, "GFLOP/s")
+				})
 			}
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
+		}
 	}
 }
 

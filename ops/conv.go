@@ -13,7 +13,7 @@ var im2colBudget = 1 << 20
 
 // convAlgorithm names a way of computing Conv2D. Conv2D picks one from the
 // parameters alone (chooseConvAlgorithm); all give the same result up to
-// float32 rounding. New algorithms (Winograd, say) are added here.
+// float32 rounding.
 type convAlgorithm int
 
 const (
@@ -25,12 +25,20 @@ const (
 	// input viewed as an (N*H*W, C) matrix times the (C, F) kernel is
 	// already the output, one sgemm with no copy.
 	convPointwise
+	// convWinograd handles 3×3 kernels with stride 1 and no dilation, for
+	// enough channels and pixels (useWinograd): Winograd's F(4×4, 3×3),
+	// 36 sgemms over the channels per block of 4×4 output tiles, with 4×
+	// fewer multiplications than im2col (see winograd.go).
+	convWinograd
 )
 
 func chooseConvAlgorithm(p ConvParams) convAlgorithm {
 	if p.KH == 1 && p.KW == 1 && p.SH == 1 && p.SW == 1 &&
 		p.PadTop == 0 && p.PadLeft == 0 && p.OH == p.H && p.OW == p.W {
 		return convPointwise
+	}
+	if useWinograd(p) {
+		return convWinograd
 	}
 	return convIm2col
 }
@@ -49,21 +57,51 @@ func chooseConvAlgorithm(p ConvParams) convAlgorithm {
 // with input reads outside the image taken as zero. out must not overlap
 // in. It panics if p is invalid (see ConvParams.Validate) or a slice length
 // disagrees with p.
+//
+// The algorithm depends on the parameters: a single sgemm for 1×1 kernels,
+// Winograd's F(4×4, 3×3) for 3×3 stride-1 kernels over enough channels,
+// im2col and sgemm otherwise; all work in bounded scratch space and use
+// every core (see the package documentation).
 func Conv2D(out, in, kernel, bias []float32, p ConvParams) {
-	p.mustValidate("Conv2D")
-	mustLen("Conv2D", "in", in, p.N*p.H*p.W*p.C, shape4(p.N, p.H, p.W, p.C))
-	mustLen("Conv2D", "kernel", kernel, p.KH*p.KW*p.C*p.F, shape4(p.KH, p.KW, p.C, p.F))
-	mustLen("Conv2D", "out", out, p.N*p.OH*p.OW*p.F, shape4(p.N, p.OH, p.OW, p.F))
+	conv2D("Conv2D", out, in, kernel, bias, p, false)
+}
+
+// Conv2DReLU is Conv2D followed by Keras's relu, max(x, 0), applied to each
+// block of output values as it is written, while in cache (a NaN stays
+// NaN). It is what a Conv2D layer with activation="relu" computes.
+func Conv2DReLU(out, in, kernel, bias []float32, p ConvParams) {
+	conv2D("Conv2DReLU", out, in, kernel, bias, p, true)
+}
+
+func conv2D(name string, out, in, kernel, bias []float32, p ConvParams, relu bool) {
+	p.mustValidate(name)
+	mustLen(name, "in", in, p.N*p.H*p.W*p.C, shape4(p.N, p.H, p.W, p.C))
+	mustLen(name, "kernel", kernel, p.KH*p.KW*p.C*p.F, shape4(p.KH, p.KW, p.C, p.F))
+	mustLen(name, "out", out, p.N*p.OH*p.OW*p.F, shape4(p.N, p.OH, p.OW, p.F))
 	if bias != nil {
-		mustLen("Conv2D", "bias", bias, p.F, ShapeString([]int{p.F}))
+		mustLen(name, "bias", bias, p.F, ShapeString([]int{p.F}))
 	}
 	switch chooseConvAlgorithm(p) {
 	case convPointwise:
 		m := p.N * p.H * p.W
 		fillRows(out, m, p.F, bias)
-		sgemm(false, m, p.F, p.C, in, p.C, kernel, p.F, 1, out, p.F)
+		sgemmPar(false, m, p.F, p.C, in, p.C, kernel, p.F, 1, out, p.F)
+		if relu {
+			parallelFor(len(out), 1<<15, func(lo, hi int) { reluSlice(out[lo:hi]) })
+		}
+	case convWinograd:
+		conv2DWinograd(out, in, kernel, bias, p, relu)
 	default:
-		conv2DIm2col(out, in, kernel, bias, p)
+		conv2DIm2col(out, in, kernel, bias, p, relu)
+	}
+}
+
+// reluSlice sets x = max(x, 0) in place, keeping NaNs.
+func reluSlice(x []float32) {
+	for i, v := range x {
+		if !(v > 0) && v == v {
+			x[i] = 0
+		}
 	}
 }
 
@@ -71,7 +109,7 @@ func Conv2D(out, in, kernel, bias []float32, p ConvParams) {
 // over (N, OH, OW), are unfolded into a bounded scratch matrix (in
 // parallel) and multiplied by the kernel with one sgemm each, written
 // straight into out, which is (N*OH*OW, F) row-major.
-func conv2DIm2col(out, in, kernel, bias []float32, p ConvParams) {
+func conv2DIm2col(out, in, kernel, bias []float32, p ConvParams, relu bool) {
 	k := p.KH * p.KW * p.C
 	total := p.N * p.OH * p.OW
 	// The budget covers the tile's output rows too, so that for small K
@@ -83,7 +121,7 @@ func conv2DIm2col(out, in, kernel, bias []float32, p ConvParams) {
 		return
 	}
 	if !blasThreaded {
-		conv2DIm2colConcurrent(out, in, kernel, bias, p, tile)
+		conv2DIm2colConcurrent(out, in, kernel, bias, p, tile, relu)
 		return
 	}
 	// OpenBLAS threads each sgemm itself: run the tiles one after the
@@ -100,6 +138,9 @@ func conv2DIm2col(out, in, kernel, bias []float32, p ConvParams) {
 		o := out[q0*p.F : q1*p.F]
 		fillRows(o, m, p.F, bias)
 		sgemm(false, m, p.F, k, buf, k, kernel, p.F, 1, o, p.F)
+		if relu {
+			parallelFor(len(o), 1<<15, func(lo, hi int) { reluSlice(o[lo:hi]) })
+		}
 	}
 }
 
@@ -109,7 +150,7 @@ func conv2DIm2col(out, in, kernel, bias []float32, p ConvParams) {
 // GOMAXPROCS tiles), unfolding and multiplying its tiles. Tiles are made
 // small enough that every goroutine gets work, but no smaller than 64
 // pixels, the block size of gonum's sgemm.
-func conv2DIm2colConcurrent(out, in, kernel, bias []float32, p ConvParams, tile int) {
+func conv2DIm2colConcurrent(out, in, kernel, bias []float32, p ConvParams, tile int, relu bool) {
 	k := p.KH * p.KW * p.C
 	total := p.N * p.OH * p.OW
 	workers := runtime.GOMAXPROCS(0)
@@ -130,6 +171,9 @@ func conv2DIm2colConcurrent(out, in, kernel, bias []float32, p ConvParams, tile 
 			o := out[q0*p.F : q1*p.F]
 			fillRows(o, m, p.F, bias)
 			sgemm(false, m, p.F, k, buf, k, kernel, p.F, 1, o, p.F)
+			if relu {
+				reluSlice(o)
+			}
 		}
 	})
 }
@@ -286,7 +330,7 @@ func Conv2DTranspose(out, in, kernel, bias []float32, p ConvParams) {
 		q1 := min(q0+tile, total)
 		m := q1 - q0
 		// cols (m, KH*KW*F) = in (m, C) × kernelᵀ, kernel seen as (KH*KW*F, C).
-		sgemm(true, m, kkf, p.C, in[q0*p.C:q1*p.C], p.C, kernel, p.C, 0, cols, kkf)
+		sgemmPar(true, m, kkf, p.C, in[q0*p.C:q1*p.C], p.C, kernel, p.C, 0, cols, kkf)
 		// Scatter-add. Different batch items never collide, so split by n.
 		nlo, nhi := q0/(p.H*p.W), (q1-1)/(p.H*p.W)+1
 		parallelFor(nhi-nlo, 1, func(lo, hi int) {

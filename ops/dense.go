@@ -35,7 +35,7 @@ func Dense(out, in, kernel, bias []float32, m, k, n int) {
 		mustLen("Dense", "bias", bias, n, ShapeString([]int{n}))
 	}
 	fillRows(out, m, n, bias)
-	sgemm(false, m, n, k, in, k, kernel, n, 1, out, n)
+	sgemmPar(false, m, n, k, in, k, kernel, n, 1, out, n)
 }
 
 // BatchNorm applies Keras's BatchNormalization in inference mode over the

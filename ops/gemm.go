@@ -62,26 +62,86 @@ func fillRows(c []float32, rows, n int, bias []float32) {
 // up to GOMAXPROCS goroutines, each given at least grain items. It returns
 // when all calls have returned.
 func parallelFor(n, grain int, fn func(lo, hi int)) {
-	if n <= 0 {
+	parallelForW(n, grain, func(_, lo, hi int) { fn(lo, hi) })
+}
+
+// parallelForW is parallelFor that also tells fn which worker it is:
+// w < workers(n, grain), each w used by exactly one call, so that fn can use
+// per-worker scratch space.
+func parallelForW(n, grain int, fn func(w, lo, hi int)) {
+	workers := parallelWorkers(n, grain)
+	if workers == 0 {
 		return
 	}
-	if grain < 1 {
-		grain = 1
-	}
-	workers := min(runtime.GOMAXPROCS(0), (n+grain-1)/grain)
-	if workers <= 1 {
-		fn(0, n)
+	if workers == 1 {
+		fn(0, 0, n)
 		return
 	}
 	var wg sync.WaitGroup
 	chunk := (n + workers - 1) / workers
+	w := 0
 	for lo := 0; lo < n; lo += chunk {
 		hi := min(lo+chunk, n)
 		wg.Add(1)
-		go func() {
+		go func(w int) {
 			defer wg.Done()
-			fn(lo, hi)
-		}()
+			fn(w, lo, hi)
+		}(w)
+		w++
 	}
 	wg.Wait()
+}
+
+// parallelWorkers is the number of calls parallelFor(n, grain, ...) makes.
+func parallelWorkers(n, grain int) int {
+	if n <= 0 {
+		return 0
+	}
+	grain = max(grain, 1)
+	workers := min(runtime.GOMAXPROCS(0), (n+grain-1)/grain)
+	// The ranges are ceil(n/workers) long, which may leave the last
+	// workers without items: count the ranges actually made.
+	chunk := (n + workers - 1) / workers
+	return (n + chunk - 1) / chunk
+}
+
+// sgemmPar is sgemm using every core: when the BLAS does not thread its
+// calls (see blasThreaded), the product is cut into GOMAXPROCS bands of rows
+// of c (or of columns, when c has too few rows), one sgemm per goroutine.
+// Products too small to be worth a goroutine run as one call.
+func sgemmPar(transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	const minFlops = 1 << 21 // per goroutine
+	workers := runtime.GOMAXPROCS(0)
+	flops := 2 * float64(m) * float64(n) * float64(k)
+	if blasThreaded || workers == 1 || flops < 2*minFlops {
+		sgemm(transB, m, n, k, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	workers = min(workers, int(flops/minFlops))
+	const align = 16 // keep bands a multiple of the BLAS kernels' blocks
+	if m >= workers*4*align {
+		rows := (m + workers - 1) / workers
+		rows = (rows + align - 1) / align * align
+		parallelFor((m+rows-1)/rows, 1, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				r0 := i * rows
+				r1 := min(r0+rows, m)
+				sgemm(transB, r1-r0, n, k, a[r0*lda:], lda, b, ldb, beta, c[r0*ldc:], ldc)
+			}
+		})
+		return
+	}
+	cols := (n + workers - 1) / workers
+	cols = (cols + align - 1) / align * align
+	parallelFor((n+cols-1)/cols, 1, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			c0 := i * cols
+			c1 := min(c0+cols, n)
+			bj := b[c0:] // columns c0.. of b (k, n)
+			if transB {
+				bj = b[c0*ldb:] // rows c0.. of b (n, k)
+			}
+			sgemm(transB, m, c1-c0, k, a, lda, bj, ldb, beta, c[c0:], ldc)
+		}
+	})
 }
