@@ -121,12 +121,23 @@ func (l *Conv2DLayer) Build(in []Shape) (Shape, error) {
 
 // Forward implements Layer.
 func (l *Conv2DLayer) Forward(in []*ops.Tensor) (*ops.Tensor, error) {
+	return l.forwardBuffered(in, nil)
+}
+
+// forwardBuffered implements bufferedLayer: the output tensor comes from
+// the arena a (a fresh one when a is nil). A relu activation is fused into
+// the convolution (ops.Conv2DReLU); other activations run afterwards.
+func (l *Conv2DLayer) forwardBuffered(in []*ops.Tensor, a *arena) (*ops.Tensor, error) {
 	p, err := runtimeGeometry(in[0], l.KernelSize, l.Strides, l.DilationRate, l.Padding)
 	if err != nil {
 		return nil, err
 	}
 	p.F = l.Filters
-	out := ops.New(p.N, p.OH, p.OW, p.F)
+	out := a.tensor(p.N, p.OH, p.OW, p.F)
+	if l.Activation == "relu" {
+		ops.Conv2DReLU(out.Data, in[0].Data, l.weights[0].Data, l.bias(), p)
+		return out, nil
+	}
 	ops.Conv2D(out.Data, in[0].Data, l.weights[0].Data, l.bias(), p)
 	if l.act != nil {
 		l.act(out)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
+	"unsafe"
 
 	"github.com/kerago/kerago/ops"
 )
@@ -57,7 +59,8 @@ type Model struct {
 	layers          []Layer // Keras's model.layers order
 	order           []*Node // every node of the graph, dependencies first
 	depth           map[*Node]int
-	sequential      bool // made by Sequential: summary() omits the InputLayer row
+	sequential      bool      // made by Sequential: summary() omits the InputLayer row
+	arenas          sync.Pool // of *arena: Predict's reusable buffers
 }
 
 // NewModel builds a model from input and output nodes, like
@@ -439,6 +442,13 @@ func (m *Model) run(inputs []*ops.Tensor, visit func(*Node, *ops.Tensor)) (map[*
 	for _, o := range m.outputs {
 		keep[o] = true
 	}
+	// Intermediate values are dropped (and their buffers reused) only when
+	// nobody watches them.
+	var ar *arena
+	if visit == nil {
+		ar = m.getArena()
+		defer m.putArena(ar)
+	}
 	for _, n := range m.order {
 		if visit != nil && vals[n] != nil {
 			visit(n, vals[n])
@@ -453,7 +463,7 @@ func (m *Model) run(inputs []*ops.Tensor, visit func(*Node, *ops.Tensor)) (map[*
 				return nil, fmt.Errorf("model %q: layer %q has no value for its input %d", m.name, n.Layer.Base().name, i)
 			}
 		}
-		out, err := forward(n.Layer, args)
+		out, err := forward(n.Layer, args, ar)
 		if err != nil {
 			return nil, fmt.Errorf("layer %q (%s): %w", n.Layer.Base().name, n.Layer.Base().class, err)
 		}
@@ -465,7 +475,9 @@ func (m *Model) run(inputs []*ops.Tensor, visit func(*Node, *ops.Tensor)) (map[*
 			for _, p := range n.Inputs {
 				remaining[p]--
 				if remaining[p] == 0 && !keep[p] {
+					t := vals[p]
 					delete(vals, p)
+					ar.release(t, vals)
 				}
 			}
 		}
@@ -475,13 +487,113 @@ func (m *Model) run(inputs []*ops.Tensor, visit func(*Node, *ops.Tensor)) (map[*
 
 // forward runs one layer, turning a panic inside it (a bug, or a custom
 // layer's) into an error so that a service never crashes on one request.
-func forward(l Layer, args []*ops.Tensor) (out *ops.Tensor, err error) {
+// Layers that can take their output buffer from the arena do so when ar is
+// not nil.
+func forward(l Layer, args []*ops.Tensor, ar *arena) (out *ops.Tensor, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			out, err = nil, fmt.Errorf("internal error: %v", r)
 		}
 	}()
+	if bl, ok := l.(bufferedLayer); ok && ar != nil {
+		return bl.forwardBuffered(args, ar)
+	}
 	return l.Forward(args)
+}
+
+// bufferedLayer is implemented by layers whose output tensor can come from
+// a Predict call's arena (Conv2D so far, whose outputs dominate a CNN's
+// intermediate memory). forwardBuffered must behave as Forward, taking its
+// output from a.tensor (a fresh tensor when a is nil) and writing all of it.
+type bufferedLayer interface {
+	forwardBuffered(in []*ops.Tensor, a *arena) (*ops.Tensor, error)
+}
+
+// arena recycles the buffers of intermediate tensors: once a value has no
+// consumers left and no live value shares its memory (Flatten and Reshape
+// return views), its buffer serves a later layer of the same call or of a
+// later call. Each Predict call takes its own arena from the model's pool,
+// so concurrent calls never share buffers; buffers of the returned outputs
+// are handed over to the caller and never reused. In steady state a
+// Predict thus allocates no new buffers for the buffered layers, which
+// keeps the Go heap (and the process's peak RSS) near the weights plus one
+// pass's live activations, instead of letting garbage grow with GOGC.
+type arena struct {
+	free  [][]float32 // released buffers, at full capacity
+	inUse [][]float32 // buffers handed out in the current call
+}
+
+func (m *Model) getArena() *arena {
+	if a, ok := m.arenas.Get().(*arena); ok {
+		return a
+	}
+	return &arena{}
+}
+
+// putArena returns a to the pool once a call is over. Buffers still in
+// use then belong to the caller (outputs) or are garbage.
+func (m *Model) putArena(a *arena) {
+	clear(a.inUse)
+	a.inUse = a.inUse[:0]
+	m.arenas.Put(a)
+}
+
+// tensor returns a tensor of the given shape whose contents are arbitrary:
+// the smallest free buffer that is large enough, or a new one. A nil arena
+// returns ops.New(shape...).
+func (a *arena) tensor(shape ...int) *ops.Tensor {
+	if a == nil {
+		return ops.New(shape...)
+	}
+	n := ops.NumElements(shape)
+	best := -1
+	for i, b := range a.free {
+		if cap(b) >= n && (best < 0 || cap(b) < cap(a.free[best])) {
+			best = i
+		}
+	}
+	var buf []float32
+	if best >= 0 {
+		buf = a.free[best]
+		a.free = append(a.free[:best], a.free[best+1:]...)
+	} else {
+		buf = make([]float32, n)
+	}
+	a.inUse = append(a.inUse, buf[:cap(buf)])
+	return &ops.Tensor{Shape: append([]int(nil), shape...), Data: buf[:n]}
+}
+
+// release makes the buffer holding t's values free again, unless a value
+// in live still uses part of it or the arena did not hand it out.
+func (a *arena) release(t *ops.Tensor, live map[*Node]*ops.Tensor) {
+	if a == nil || t == nil || cap(t.Data) == 0 {
+		return
+	}
+	lo, _ := span(t.Data)
+	for i, b := range a.inUse {
+		blo, bhi := span(b)
+		if lo < blo || lo >= bhi {
+			continue
+		}
+		for _, v := range live {
+			if vlo, vhi := span(v.Data); vlo < bhi && blo < vhi && vhi > vlo {
+				return
+			}
+		}
+		a.free = append(a.free, b)
+		a.inUse = append(a.inUse[:i], a.inUse[i+1:]...)
+		return
+	}
+}
+
+// span returns the address range [lo, hi) of s's backing array from s[0]
+// to its capacity.
+func span(s []float32) (lo, hi uintptr) {
+	if cap(s) == 0 {
+		return 0, 0
+	}
+	lo = uintptr(unsafe.Pointer(unsafe.SliceData(s)))
+	return lo, lo + uintptr(cap(s))*unsafe.Sizeof(float32(0))
 }
 
 // SubModel returns a model from this model's inputs to the outputs of the
