@@ -2,6 +2,7 @@ package keras
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/kerago/kerago/graph"
@@ -435,6 +436,34 @@ func layerConfig(l graph.Layer, d dialect, trainable bool) (pyObj, error) {
 
 // ---- tf.keras 2.x model configs (legacy .h5) ----
 
+// keras3Rejects lists arguments tf.keras 2.x writes into .h5 configs that
+// Keras 3's .h5 reader refuses ("Unrecognized keyword arguments"), so that
+// Keras 3 cannot load tf.keras's own files with these layers. Save leaves
+// them out: each has the value tf.keras uses when it is absent (groups 1;
+// a SeparableConv2D has no plain kernel, its kernel_* arguments are
+// unused; SpatialDropout2D has no weights to train and drops whole
+// channels, whatever noise_shape says).
+var keras3Rejects = map[string][]string{
+	"DepthwiseConv2D": {"groups"},
+	"Conv2DTranspose": {"groups"},
+	"SeparableConv2D": {"groups", "kernel_initializer", "kernel_regularizer", "kernel_constraint"},
+	"SpatialDropout2D": {"trainable", "noise_shape"},
+}
+
+func dropKeras3Rejects(class string, c pyObj) pyObj {
+	drop := keras3Rejects[class]
+	if len(drop) == 0 {
+		return c
+	}
+	out := c[:0:0]
+	for _, kv := range c {
+		if !slices.Contains(drop, kv.k) {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
 // tfModelConfig returns the model_config tf.keras 2.x writes into .h5
 // files: {"class_name": ..., "config": ...}.
 func tfModelConfig(m *graph.Model) (pyObj, error) {
@@ -504,15 +533,21 @@ func tfNetworkConfig(m *graph.Model, legacy, on bool, depth int) (pyObj, error) 
 		e = append(e, pyKV{"name", l.Base().Name()}, pyKV{"inbound_nodes", inbound})
 		layers = append(layers, e)
 	}
-	ref := func(n *graph.Node) []any { return []any{n.Layer.Base().Name(), idx[n], 0} }
-	var ins, outs []any
-	for _, n := range m.Inputs() {
-		ins = append(ins, ref(n))
+	refs := func(ns []*graph.Node) any {
+		var out []any
+		for _, n := range ns {
+			out = append(out, []any{n.Layer.Base().Name(), idx[n], 0})
+		}
+		if depth > 0 && len(out) == 1 {
+			// tf.keras writes [[name, node, 0]]; Keras 3 makes a nested
+			// model of that return a list, which breaks the next layer.
+			// Both read the bare triple as one tensor.
+			return out[0]
+		}
+		return out
 	}
-	for _, n := range m.Outputs() {
-		outs = append(outs, ref(n))
-	}
-	return obj("name", m.Name(), "trainable", on, "layers", layers, "input_layers", ins, "output_layers", outs), nil
+	return obj("name", m.Name(), "trainable", on, "layers", layers,
+		"input_layers", refs(m.Inputs()), "output_layers", refs(m.Outputs())), nil
 }
 
 // tfLayerEntry serializes one layer of a model: legacy {class_name,
@@ -531,6 +566,17 @@ func tfLayerEntry(l graph.Layer, legacy, inFunctional, on bool, depth int) (pyOb
 		cfg, err = tfNetworkConfig(sub, legacy && inFunctional, on, depth+1)
 	} else {
 		cfg, err = layerConfig(l, tfKeras2, on && l.Base().Trainable())
+		cfg = dropKeras3Rejects(class, cfg)
+		if !legacy && class == "BatchNormalization" {
+			// tf.keras writes axis [3]; Keras 3 reads the list only in
+			// legacy entries (without "module"), so these get the
+			// integer, which tf.keras reads the same.
+			for i, kv := range cfg {
+				if a, ok := kv.v.([]int); ok && kv.k == "axis" && len(a) == 1 {
+					cfg[i].v = a[0]
+				}
+			}
+		}
 	}
 	if err != nil {
 		return nil, err
