@@ -444,9 +444,9 @@ func layerConfig(l graph.Layer, d dialect, trainable bool) (pyObj, error) {
 // unused; SpatialDropout2D has no weights to train and drops whole
 // channels, whatever noise_shape says).
 var keras3Rejects = map[string][]string{
-	"DepthwiseConv2D": {"groups"},
-	"Conv2DTranspose": {"groups"},
-	"SeparableConv2D": {"groups", "kernel_initializer", "kernel_regularizer", "kernel_constraint"},
+	"DepthwiseConv2D":  {"groups"},
+	"Conv2DTranspose":  {"groups"},
+	"SeparableConv2D":  {"groups", "kernel_initializer", "kernel_regularizer", "kernel_constraint"},
 	"SpatialDropout2D": {"trainable", "noise_shape"},
 }
 
