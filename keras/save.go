@@ -17,22 +17,37 @@ import (
 // Save writes what model.save writes, SaveWeights what model.save_weights
 // writes, in the format the file name asks for:
 //
-//   - .h5 / .hdf5: the legacy HDF5 layout of tf.keras 2.x (SavedKerasVersion),
-//     byte for byte the model_config JSON tf.keras writes for the same
-//     model (the Functional or Sequential dialect of tf.keras 2.x:
-//     batch_input_shape, "dtype": "float32", four-element inbound nodes
-//     [layer, node, tensor, {}], input_layers and output_layers lists), root
-//     attributes keras_version and backend, and a model_weights group with
-//     layer_names, one group per layer whose weight_names lists datasets such
-//     as "conv2d/kernel:0", stored at model_weights/conv2d/conv2d/kernel:0.
-//     No training_config and no optimizer state: the model is saved for
-//     inference. tf.keras 2.x (tf_keras) and Keras 3 both load these files.
+//   - .h5 / .hdf5: the legacy HDF5 layout of tf.keras 2.x (SavedKerasVersion):
+//     root attributes keras_version, backend and model_config, and a
+//     model_weights group with layer_names, one group per layer whose
+//     weight_names lists datasets such as "conv2d/kernel:0", stored at
+//     model_weights/conv2d/conv2d/kernel:0 (string lists as fixed-length
+//     strings, "no weights" as an empty float64 array). model_config is the
+//     JSON text tf.keras writes for the same model, byte for byte (the
+//     Functional or Sequential dialect of tf.keras 2.x: batch_input_shape,
+//     "dtype": "float32", inbound nodes [layer, node, tensor, {}],
+//     input_layers and output_layers lists), with three exceptions that make
+//     the file loadable by Keras 3 as well, where Keras 3 cannot read
+//     tf.keras's own files: arguments Keras 3 refuses are left out
+//     (keras3Rejects: "groups" of DepthwiseConv2D, SeparableConv2D and
+//     Conv2DTranspose, ...; tf.keras reads their absence as the same value),
+//     a nested model with one input or output names it with a bare
+//     [layer, node, tensor] triple rather than a list of one, and
+//     BatchNormalization's axis is an integer inside nested models of a
+//     Sequential model. No training_config and no optimizer state: the model
+//     is saved for inference.
 //   - .keras: the Keras 3 archive (SavedKeras3Version): metadata.json,
 //     config.json in the Keras 3 dialect (batch_shape, DTypePolicy objects,
-//     "__keras_tensor__" call arguments, build_config) and model.weights.h5
-//     with the weights of the k-th layer of class Conv2D under
-//     layers/conv2d_k/vars/0, 1, ...
+//     "__keras_tensor__" call arguments, build_config; equal as JSON to what
+//     Keras 3 writes) and model.weights.h5 with the weights of the k-th layer
+//     of class Conv2D under layers/conv2d_k/vars/0, 1, ...
 //   - .weights.h5 (SaveWeights only): that Keras 3 weight store alone.
+//
+// One limit comes from Keras 3 itself: it numbers the calls of a nested
+// model from 0 when it reads a legacy .h5 file, tf.keras from 1, so a model
+// nested inside a functional (not Sequential) model cannot be read from .h5
+// by Keras 3 — neither from tf.keras's files nor from these. tf.keras and
+// this package read them; Keras 3 users should take the .keras file.
 //
 // Activations are written under the name the target dialect uses for the
 // same function. Two cannot be translated, because their meaning changed
@@ -47,9 +62,14 @@ import (
 // Layers are written as the Keras layer they implement. Weight initializers
 // are written as Keras's defaults (GlorotUniform kernels, zero biases),
 // since a Go model does not know them; regularizers and constraints as
-// null. Models loaded from channels_first files are written as the
-// channels_last models they run as, the Permute layers the loader inserted
-// included. Custom layers can be saved by implementing KerasConfigLayer.
+// null. An axis argument naming the last axis is written as -1. Models
+// loaded from channels_first files are written as the channels_last models
+// they run as, the Permute layers the loader inserted included. Custom
+// layers can be saved by implementing KerasConfigLayer.
+//
+// scripts/check_go_saved.py (run by TestSaveLoadsInRealKeras) loads files
+// written here in tf_keras and Keras 3 and compares their predictions with
+// Go's.
 
 // SavedKerasVersion is the keras_version written into .h5 files: the
 // tf.keras release whose file layout and config dialect Save reproduces
