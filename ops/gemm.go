@@ -145,3 +145,23 @@ func sgemmPar(transB bool, m, n, k int, a []float32, lda int, b []float32, ldb i
 		}
 	})
 }
+
+// scratchPool holds float32 scratch slices (*[]float32) for the kernels, so
+// that repeated calls do not allocate.
+var scratchPool sync.Pool
+
+// getScratch returns a slice of n values (contents arbitrary) from the pool,
+// or a new one. Give it back with putScratch.
+func getScratch(n int) *[]float32 {
+	if p, ok := scratchPool.Get().(*[]float32); ok {
+		if cap(*p) >= n {
+			*p = (*p)[:n]
+			return p
+		}
+		// Too small for this call: drop it and let a fresh one replace it.
+	}
+	s := make([]float32, n)
+	return &s
+}
+
+func putScratch(p *[]float32) { scratchPool.Put(p) }

@@ -343,3 +343,47 @@ func TestWinogradNaN(t *testing.T) {
 		}
 	}
 }
+
+// TestConv2DReLUAllPaths checks Conv2DReLU against the naive loops plus
+// max(·, 0) on each algorithm's path (pointwise, im2col, Winograd), and
+// that a NaN input stays NaN through the fused ReLU.
+func TestConv2DReLUAllPaths(t *testing.T) {
+	r := rand.New(rand.NewPCG(6, 6))
+	for _, tc := range []struct {
+		p    ConvParams
+		algo convAlgorithm
+	}{
+		{mustConvParams(t, 2, 5, 6, 7, 1, 1, 9, 1, 1, "same"), convPointwise},
+		{mustConvParams(t, 1, 9, 8, 3, 3, 3, 10, 2, 1, "same"), convIm2col},
+		{mustConvParams(t, 1, 9, 8, 3, 3, 3, 10, 1, 1, "same"), convIm2col},
+		{mustConvParams(t, 1, 16, 16, 16, 3, 3, 16, 1, 1, "same"), convWinograd},
+	} {
+		p := tc.p
+		if got := chooseConvAlgorithm(p); got != tc.algo {
+			t.Fatalf("%+v: algorithm %d, want %d", p, got, tc.algo)
+		}
+		in := randSlice(r, p.N*p.H*p.W*p.C)
+		kernel := randSlice(r, p.KH*p.KW*p.C*p.F)
+		bias := randSlice(r, p.F)
+		want := naiveConvReLU(in, kernel, bias, p)
+		got := make([]float32, len(want))
+		Conv2DReLU(got, in, kernel, bias, p)
+		if e := relErr(t, got, want); e > 1e-5 {
+			t.Errorf("%+v: relative error %.3g", p, e)
+		}
+		in[0] = float32(math.NaN())
+		Conv2DReLU(got, in, kernel, bias, p)
+		if !math.IsNaN(float64(got[0])) {
+			t.Errorf("%+v: output 0 reads a NaN input but is %v after the ReLU", p, got[0])
+		}
+	}
+}
+
+func mustConvParams(t *testing.T, n, h, w, c, kh, kw, f, s, d int, pad string) ConvParams {
+	t.Helper()
+	p, err := NewConvParams(n, h, w, c, kh, kw, f, s, s, d, d, pad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
