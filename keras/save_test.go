@@ -718,3 +718,82 @@ func decodeOrdered(dec *json.Decoder) (any, error) {
 	}
 	return tok, nil
 }
+
+// goScale is a custom layer (y = factor*x) that can be saved.
+type goScale struct {
+	graph.LayerBase
+	Factor float64
+}
+
+func newGoScale(name string, factor float64) *goScale {
+	l := &goScale{Factor: factor}
+	l.Init(l, "GoScale", name)
+	return l
+}
+
+func (l *goScale) Build(in []graph.Shape) (graph.Shape, error) { return in[0], nil }
+
+func (l *goScale) Forward(in []*ops.Tensor) (*ops.Tensor, error) {
+	out := in[0].Clone()
+	for i := range out.Data {
+		out.Data[i] *= float32(l.Factor)
+	}
+	return out, nil
+}
+
+func (l *goScale) KerasConfig() map[string]any {
+	return map[string]any{"factor": l.Factor, "name": "ignored"}
+}
+
+func TestSaveCustomLayer(t *testing.T) {
+	RegisterLayer("GoScale", func(cfg map[string]any) (graph.Layer, error) {
+		f, _ := cfg["factor"].(float64)
+		return newGoScale(cfg["name"].(string), f), nil
+	})
+	defer RegisterLayer("GoScale", nil)
+	x := graph.InputNamed("x", 3)
+	y := graph.Call(newGoScale("scale", 2.5), x)
+	y = graph.Call(graph.Dense(2, graph.Name("dense")), y)
+	m, err := graph.NewModel([]*graph.Node{x}, []*graph.Node{y}, "custom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	setSaveWeights(m, 3)
+	for _, ext := range []string{".h5", ".keras"} {
+		path := filepath.Join(t.TempDir(), "m"+ext)
+		if err := Save(m, path); err != nil {
+			t.Fatal(err)
+		}
+		back, err := LoadModel(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameModel(t, m, back)
+	}
+	cfg, err := tfModelConfig(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := pyJSON(cfg)
+	if want := `{"class_name": "GoScale", "config": {"name": "scale", "trainable": true, "dtype": "float32", "factor": 2.5}, "name": "scale"`; !strings.Contains(text, want) {
+		t.Errorf("config lacks %s:\n%s", want, text)
+	}
+	// A layer type without a Keras config is refused, with its name.
+	x = graph.InputNamed("x", 3)
+	b := &bareLayer{}
+	b.Init(b, "Bare", "bare")
+	m2, err := graph.NewModel([]*graph.Node{x}, []*graph.Node{graph.Call(b, x)}, "bare_model")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = Save(m2, filepath.Join(t.TempDir(), "b.h5"))
+	if err == nil || !strings.Contains(err.Error(), `layer "bare"`) || !strings.Contains(err.Error(), "KerasConfigLayer") {
+		t.Errorf("got %v, want an error naming the layer and KerasConfigLayer", err)
+	}
+}
+
+// bareLayer is a custom layer without KerasConfig.
+type bareLayer struct{ graph.LayerBase }
+
+func (l *bareLayer) Build(in []graph.Shape) (graph.Shape, error)   { return in[0], nil }
+func (l *bareLayer) Forward(in []*ops.Tensor) (*ops.Tensor, error) { return in[0], nil }

@@ -3,6 +3,7 @@ package main
 import (
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -361,4 +362,67 @@ func npyBytes(header string, n int) []byte {
 	b = append(b, byte(len(h)), byte(len(h)>>8))
 	b = append(b, h...)
 	return append(b, make([]byte, n)...)
+}
+
+// TestVerifyFreshReference runs scripts/keras_reference.py (real Keras) on
+// models written by tf_keras and by Keras 3, then vgg16 verify on its
+// output. It needs a Python with tensorflow, tf_keras and keras 3
+// (scripts/keras_reference_env.sh); without one it skips.
+func TestVerifyFreshReference(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: skipping the real-Keras run (it starts TensorFlow)")
+	}
+	py := ""
+	for _, c := range []string{os.Getenv("KERAS_REF_PYTHON"), "../../.venv/bin/python", "python3"} {
+		if c == "" {
+			continue
+		}
+		if p, err := exec.LookPath(c); err == nil {
+			check := exec.Command(p, "-c", "import os; os.environ['TF_CPP_MIN_LOG_LEVEL']='3'; import h5py, tensorflow, tf_keras, keras; assert keras.__version__.startswith('3')")
+			if check.Run() == nil {
+				py = p
+				break
+			}
+		}
+	}
+	if py == "" {
+		t.Skip("no Python with tensorflow, tf_keras and keras 3 (scripts/keras_reference_env.sh installs them)")
+	}
+	dir := t.TempDir()
+	x := &ops.Tensor{Shape: []int{3, 6, 7, 3}, Data: make([]float32, 3*6*7*3)}
+	for i := range x.Data {
+		x.Data[i] = float32(math.Sin(float64(i) * 0.37))
+	}
+	xPath := filepath.Join(dir, "x.npy")
+	if err := writeNpy(xPath, x); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name  string
+		model string
+		args  []string
+		who   string
+	}{
+		// tf_keras's own file with a nested model, given inputs.
+		{"nested_tfkeras", "../../testdata/ref/nested_model/model.h5", []string{"--input", xPath}, "tf_keras"},
+		// Keras 3's legacy .h5 (a trained Sequential CNN), seeded inputs.
+		{"keras3_h5", filepath.Join(corpusDir, "keras3/himal_mnist_cnn.h5"), nil, "keras 3"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := os.Stat(c.model); err != nil {
+				t.Skipf("model file not found (%v)", err)
+			}
+			ref := filepath.Join(dir, c.name+".ref.h5")
+			cmd := exec.Command(py, append([]string{"../../scripts/keras_reference.py", c.model, "--out", ref}, c.args...)...)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("keras_reference.py: %v\n%s", err, out)
+			}
+			out := mustRun(t, "verify", "--model", c.model, "--reference", ref)
+			if !strings.Contains(out, "PASS") || !strings.Contains(out, c.who) {
+				t.Errorf("verify:\n%s", out)
+			}
+			t.Logf("\n%s", out)
+		})
+	}
 }
