@@ -239,6 +239,9 @@ func runActivations(c *cli.Context) error {
 			if !ok {
 				return fmt.Errorf("--layers: %w", unknownLayer(lm.Model, layers, n))
 			}
+			if _, dup := findKerasLayer(pick, n); dup {
+				return fmt.Errorf("--layers names %q twice", n)
+			}
 			pick = append(pick, l)
 		}
 		layers = pick

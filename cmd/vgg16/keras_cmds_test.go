@@ -332,6 +332,7 @@ func TestKerasCommandErrors(t *testing.T) {
 		{[]string{"activations", "--model", model, "--input", noBatch, "--out", acts}, "the batch axis is missing"},
 		{[]string{"activations", "--model", model, "--input", good, "--input", good, "--out", acts}, `takes 1 inputs (image (None, 9, 10, 3)), 2 given`},
 		{[]string{"activations", "--model", model, "--input", good, "--layers", "conv,nope", "--out", acts}, `--layers: model "convs" has no layer "nope"; its layers are: image, conv,`},
+		{[]string{"activations", "--model", model, "--input", good, "--layers", "conv,conv", "--out", acts}, `--layers names "conv" twice`},
 		{[]string{"activations", "--model", model, "--input", good, "--out", dir}, "is a folder"},
 		{[]string{"activations", "--model", model, "--input", good, "--out", filepath.Join(dir, "no", "acts.h5")}, "does not exist"},
 		{[]string{"activations", "--model", model, "--out", acts}, `"input" not set`},
