@@ -4,6 +4,8 @@ import (
 	"archive/zip"
 	"errors"
 	"fmt"
+	"hash/crc32"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -43,10 +45,6 @@ func writeKerasArchive(m *graph.Model, path string) (err error) {
 	if err := writeKeras3Store(m, tmpName); err != nil {
 		return err
 	}
-	weights, err := os.ReadFile(tmpName)
-	if err != nil {
-		return err
-	}
 
 	f, err := os.Create(path)
 	if err != nil {
@@ -62,14 +60,46 @@ func writeKerasArchive(m *graph.Model, path string) (err error) {
 	for _, member := range []struct {
 		name string
 		data []byte
-	}{{"metadata.json", []byte(meta)}, {"config.json", []byte(config)}, {"model.weights.h5", weights}} {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: member.name, Method: zip.Store, Modified: now})
+	}{{"metadata.json", []byte(meta)}, {"config.json", []byte(config)}} {
+		// Raw STORED members with sizes and CRC in the local header, as
+		// Python's zipfile writes them (no data descriptors).
+		n := uint64(len(member.data))
+		w, err := zw.CreateRaw(&zip.FileHeader{Name: member.name, Method: zip.Store, Modified: now,
+			CRC32: crc32.ChecksumIEEE(member.data), CompressedSize64: n, UncompressedSize64: n})
 		if err != nil {
 			return err
 		}
 		if _, err := w.Write(member.data); err != nil {
 			return err
 		}
+	}
+	// The weights are streamed from the temporary file (they can be
+	// gigabytes): a first pass for the CRC, as Python's zipfile writes it
+	// in the local header, then the copy.
+	wf, err := os.Open(tmpName)
+	if err != nil {
+		return err
+	}
+	defer wf.Close()
+	crc := crc32.NewIEEE()
+	size, err := io.Copy(crc, wf)
+	if err != nil {
+		return err
+	}
+	if _, err := wf.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	hdr := &zip.FileHeader{Name: "model.weights.h5", Method: zip.Store, CRC32: crc.Sum32(),
+		CompressedSize64: uint64(size), UncompressedSize64: uint64(size)}
+	hdr.Modified = now
+	w, err := zw.CreateRaw(hdr)
+	if err != nil {
+		return err
+	}
+	if n, err := io.Copy(w, wf); err != nil {
+		return err
+	} else if n != size {
+		return fmt.Errorf("weights file changed while being copied (%d of %d bytes)", n, size)
 	}
 	return zw.Close()
 }

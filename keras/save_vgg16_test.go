@@ -43,3 +43,24 @@ func TestSaveVGG16(t *testing.T) {
 		t.Errorf("Inspect: %s, %d layers, %+v", info.ModelName, len(info.Layers), info.Layers[1])
 	}
 }
+
+// BenchmarkSaveVGG16 writes VGG16's convolutional base (58 MB of float32)
+// as .h5 and as .keras.
+func BenchmarkSaveVGG16(b *testing.B) {
+	m, err := vgg16.New(vgg16.Options{IncludeTop: false})
+	if err != nil {
+		b.Fatal(err)
+	}
+	vgg16.InitRandom(m, 1)
+	for _, ext := range []string{".h5", ".keras"} {
+		b.Run(ext, func(b *testing.B) {
+			path := filepath.Join(b.TempDir(), "vgg16"+ext)
+			b.SetBytes(int64(4 * m.CountParams()))
+			for b.Loop() {
+				if err := keras.Save(m, path); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
