@@ -528,7 +528,9 @@ func (b *builder) buildFunctional(c cfg, name string) (*loadedModel, error) {
 			return tensor{}, false, fmt.Errorf("%s: a layer refers to the unknown layer %q (%s)", where, r.layer, r)
 		}
 		o := outs[r.layer]
-		if r.list && r.node > 0 && isModelClass(e.class) {
+		// Keras 3 numbers only a Functional's calls from 1 in list
+		// references (a Keras 3 Sequential is no Functional subclass).
+		if r.list && r.node > 0 && isModelClass(e.class) && !(b.keras3 && e.class == "Sequential") {
 			r.node--
 		}
 		if r.node >= len(o) {

@@ -179,7 +179,6 @@ var saveCases = []saveCase{
 	}},
 	// A nested Sequential model called twice, both calls model outputs.
 	{name: "sequential_called_twice", h5: true, keras: true,
-		loaderIssue: "the Keras 3 loader reads output_layers [\"head\", 1, 0] of a nested Sequential as its first call (Keras 3 numbers a Sequential's calls from 0, a Functional's from 1)",
 		build: func() (*g.Model, error) {
 			head, err := g.Sequential("head", []int{4}, g.Dense(3, g.Name("head_dense")), g.BatchNormalization(g.Name("head_bn")))
 			if err != nil {
