@@ -133,9 +133,7 @@ func inspect(path string) (*FileInfo, error) {
 		}
 		fi := &FileInfo{Path: path, Format: FormatKeras, KerasVersion: a.version()}
 		fi.DateSaved, _ = a.metadata["date_saved"].(string)
-		if top, ok := v.(map[string]any); ok && top["compile_config"] != nil {
-			fi.HasTrainingConfig = true
-		}
+		fi.HasTrainingConfig = hasCompileConfig(v)
 		fillModelInfo(fi, v, lm)
 		f, err := a.weights(0)
 		if err != nil {
@@ -385,4 +383,15 @@ func kerasShape(n *graph.Node, lm *loadedModel) []int {
 		return []int{s[2], s[0], s[1]}
 	}
 	return s
+}
+
+// hasCompileConfig reports whether a .keras config records a compiled model:
+// Keras 3 writes "compile_config": {} (or null) for one never compiled.
+func hasCompileConfig(v any) bool {
+	top, ok := v.(map[string]any)
+	if !ok {
+		return false
+	}
+	cc, ok := top["compile_config"].(map[string]any)
+	return ok && len(cc) > 0
 }

@@ -136,9 +136,7 @@ func load(path string, opts LoadOptions) (*Loaded, error) {
 		}
 		info := &FileInfo{Path: path, Format: FormatKeras, KerasVersion: a.version()}
 		info.DateSaved, _ = a.metadata["date_saved"].(string)
-		if top, ok := v.(map[string]any); ok && top["compile_config"] != nil {
-			info.HasTrainingConfig = true
-		}
+		info.HasTrainingConfig = hasCompileConfig(v)
 		fillModelInfo(info, v, lm)
 		if err := storeWeightInfo(info, f); err != nil {
 			return nil, err
