@@ -3,6 +3,7 @@ package graph
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"sync"
 	"unsafe"
@@ -59,8 +60,8 @@ type Model struct {
 	layers          []Layer // Keras's model.layers order
 	order           []*Node // every node of the graph, dependencies first
 	depth           map[*Node]int
-	sequential      bool      // made by Sequential: summary() omits the InputLayer row
-	arenas          sync.Pool // of *arena: Predict's reusable buffers
+	sequential      bool // made by Sequential: summary() omits the InputLayer row
+	arenas          arenaList
 }
 
 // NewModel builds a model from input and output nodes, like
@@ -514,7 +515,9 @@ type bufferedLayer interface {
 // return views), its buffer serves a later layer of the same call or of a
 // later call. Each Predict call takes its own arena from the model's pool,
 // so concurrent calls never share buffers; buffers of the returned outputs
-// are handed over to the caller and never reused. In steady state a
+// are handed over to the caller and never reused. The arenas are kept with
+// the model (at most GOMAXPROCS idle ones), so their buffers live as long
+// as the model is in use. In steady state a
 // Predict thus allocates no new buffers for the buffered layers, which
 // keeps the Go heap (and the process's peak RSS) near the weights plus one
 // pass's live activations, instead of letting garbage grow with GOGC.
@@ -523,19 +526,40 @@ type arena struct {
 	inUse [][]float32 // buffers handed out in the current call
 }
 
+// arenaList keeps a model's idle arenas, at most GOMAXPROCS of them (the
+// number of calls that run at once in steady state). A sync.Pool would lose
+// them at every other garbage collection, and keeps an arena released on
+// one processor from a call running on another, so their tens of MiB would
+// be allocated again.
+type arenaList struct {
+	mu   sync.Mutex
+	idle []*arena
+}
+
 func (m *Model) getArena() *arena {
-	if a, ok := m.arenas.Get().(*arena); ok {
+	l := &m.arenas
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if n := len(l.idle); n > 0 {
+		a := l.idle[n-1]
+		l.idle[n-1] = nil
+		l.idle = l.idle[:n-1]
 		return a
 	}
 	return &arena{}
 }
 
-// putArena returns a to the pool once a call is over. Buffers still in
+// putArena keeps a for later calls once a call is over. Buffers still in
 // use then belong to the caller (outputs) or are garbage.
 func (m *Model) putArena(a *arena) {
 	clear(a.inUse)
 	a.inUse = a.inUse[:0]
-	m.arenas.Put(a)
+	l := &m.arenas
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.idle) < runtime.GOMAXPROCS(0) {
+		l.idle = append(l.idle, a)
+	}
 }
 
 // tensor returns a tensor of the given shape whose contents are arbitrary:

@@ -146,22 +146,57 @@ func sgemmPar(transB bool, m, n, k int, a []float32, lda int, b []float32, ldb i
 	})
 }
 
-// scratchPool holds float32 scratch slices (*[]float32) for the kernels, so
-// that repeated calls do not allocate.
-var scratchPool sync.Pool
+// freeList keeps released values for reuse, at most max of them (surplus
+// ones are dropped to the garbage collector). Unlike a sync.Pool it keeps
+// them across garbage collections and hands them to any goroutine: a
+// sync.Pool empties at every other GC and keeps an item put from one
+// processor out of reach of another, which for scratch buffers of tens of
+// MiB means allocating and page-faulting them again, and a heap that grows
+// with every lost buffer.
+type freeList[T any] struct {
+	mu    sync.Mutex
+	items []T
+}
 
-// getScratch returns a slice of n values (contents arbitrary) from the pool,
-// or a new one. Give it back with putScratch.
+func (f *freeList[T]) get() (x T, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n := len(f.items); n > 0 {
+		x = f.items[n-1]
+		var zero T
+		f.items[n-1] = zero // drop the list's reference
+		f.items = f.items[:n-1]
+		return x, true
+	}
+	return x, false
+}
+
+// put keeps x unless GOMAXPROCS values (the most that run at once in
+// steady state) are already kept.
+func (f *freeList[T]) put(x T) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.items) < runtime.GOMAXPROCS(0) {
+		f.items = append(f.items, x)
+	}
+}
+
+// scratch holds float32 scratch slices for the kernels, so that repeated
+// calls do not allocate.
+var scratch freeList[*[]float32]
+
+// getScratch returns a slice of n values (contents arbitrary), reused when
+// possible. Give it back with putScratch.
 func getScratch(n int) *[]float32 {
-	if p, ok := scratchPool.Get().(*[]float32); ok {
+	if p, ok := scratch.get(); ok {
 		if cap(*p) >= n {
 			*p = (*p)[:n]
 			return p
 		}
-		// Too small for this call: drop it and let a fresh one replace it.
+		// Too small for this call: replace it.
 	}
 	s := make([]float32, n)
 	return &s
 }
 
-func putScratch(p *[]float32) { scratchPool.Put(p) }
+func putScratch(p *[]float32) { scratch.put(p) }
