@@ -25,8 +25,8 @@ name, score. The class index is --class-index FILE, else Keras's cached
 imagenet_class_index.json (downloaded like Keras when missing); without it,
 or for a model whose output is not 1000 ImageNet classes, classes are shown
 by number.`,
-		Flags: append(append(modelFlags(), imageFlags()...),
-			&cli.StringSliceFlag{Name: "image", Usage: "image `FILE` to classify (repeat for several)", Required: true},
+		Flags: append(append(append(modelFlags(), imageFlags()...), predictDataFlags()...),
+			&cli.StringSliceFlag{Name: "image", Usage: "image `FILE` to classify (repeat for several)"},
 			&cli.IntFlag{Name: "top", Usage: "number of classes per image", Value: 5},
 			&cli.BoolFlag{Name: "json", Usage: "print JSON instead of a table"},
 			&cli.StringFlag{Name: "class-index", Usage: "class index JSON `FILE` ({\"0\": [wnid, name], ...})"},
@@ -49,6 +49,12 @@ type imagePredictions struct {
 }
 
 func runPredict(c *cli.Context) error {
+	if c.IsSet("data") { // a folder through a trained classifier: predict_data.go
+		return runPredictData(c)
+	}
+	if len(c.StringSlice("image")) == 0 {
+		return fmt.Errorf("predict needs --image FILE (or --data DIR with --model)")
+	}
 	if c.NArg() > 0 {
 		return fmt.Errorf("predict takes images with --image, got extra arguments %q", c.Args().Slice())
 	}
