@@ -248,6 +248,7 @@ def file_order_refs():
     case("split_no_shuffle", validation_split=0.2, subset="training", shuffle=False)
     case("split_tiny_validation", validation_split=0.01, subset="validation", seed=2)
     case("binary", class_names=["cats", "dogs"], label_mode="binary", seed=9)
+    case("example", class_names=["cats", "dogs"], validation_split=0.25, subset="training", seed=42)
     # Errors.
     case("err_tiny_training", validation_split=0.01, subset="training", seed=2)
     case("err_split_without_seed", validation_split=0.2, subset="training")
