@@ -100,7 +100,12 @@
 // chunk transparent when the tRNS value is below 256 and equals their
 // clipped or high-byte 8-bit value; here such images are opaque.
 //
-// A later DatasetFromDirectory (image_dataset_from_directory) belongs in
-// this package; it must resize with TensorFlow's non-antialiased bilinear
-// filter, not Resize.
+// # Folders of images
+//
+// DatasetFromDirectory is Keras's image_dataset_from_directory: classes from
+// the sorted sub-folders, Keras's exact file order for a seed (NumPy's
+// MT19937 shuffle), validation splits, and TensorFlow's decoding and
+// non-antialiased half-pixel bilinear resize (not Resize, which is PIL's).
+// Note the trap the course falls into: load_img resizes with "nearest" by
+// default, the dataset loader with "bilinear".
 package preprocess
