@@ -10,7 +10,7 @@
 // # Files and eras
 //
 // Keras has written models in four generations, and this package reads all
-// of them (see SUPPORT.md for the tested combinations):
+// of them (see the support table in README.md):
 //
 //   - Keras 1 (2015-2017): HDF5 files without a backend attribute, layer
 //     configs with Convolution2D, nb_filter, border_mode, subsample and
