@@ -3,6 +3,7 @@ package ops
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -59,15 +60,19 @@ func fillRows(c []float32, rows, n int, bias []float32) {
 }
 
 // parallelFor calls fn on disjoint ranges [lo, hi) covering [0, n), using
-// up to GOMAXPROCS goroutines, each given at least grain items. It returns
-// when all calls have returned.
+// up to GOMAXPROCS goroutines, each range at least grain items long (but
+// the last). It returns when all calls have returned.
 func parallelFor(n, grain int, fn func(lo, hi int)) {
 	parallelForW(n, grain, func(_, lo, hi int) { fn(lo, hi) })
 }
 
-// parallelForW is parallelFor that also tells fn which worker it is:
-// w < workers(n, grain), each w used by exactly one call, so that fn can use
-// per-worker scratch space.
+// parallelForW is parallelFor that also tells fn which goroutine calls it:
+// w < parallelWorkers(n, grain), and calls with the same w run one after
+// the other, so fn can use per-worker scratch space.
+//
+// The work is cut into about 4 ranges per goroutine, which the goroutines
+// take in turn: on a shared machine, a goroutine whose core is taken away
+// for a while then delays the others by one range, not by its whole share.
 func parallelForW(n, grain int, fn func(w, lo, hi int)) {
 	workers := parallelWorkers(n, grain)
 	if workers == 0 {
@@ -77,50 +82,53 @@ func parallelForW(n, grain int, fn func(w, lo, hi int)) {
 		fn(0, 0, n)
 		return
 	}
+	chunk := max(grain, (n+4*workers-1)/(4*workers))
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	chunk := (n + workers - 1) / workers
-	w := 0
-	for lo := 0; lo < n; lo += chunk {
-		hi := min(lo+chunk, n)
+	for w := range workers {
 		wg.Add(1)
-		go func(w int) {
+		go func() {
 			defer wg.Done()
-			fn(w, lo, hi)
-		}(w)
-		w++
+			for {
+				hi := int(next.Add(int64(chunk)))
+				lo := hi - chunk
+				if lo >= n {
+					return
+				}
+				fn(w, lo, min(hi, n))
+			}
+		}()
 	}
 	wg.Wait()
 }
 
-// parallelWorkers is the number of calls parallelFor(n, grain, ...) makes.
+// parallelWorkers is the number of goroutines parallelFor(n, grain, ...)
+// uses: GOMAXPROCS, or fewer so that each has at least grain items.
 func parallelWorkers(n, grain int) int {
 	if n <= 0 {
 		return 0
 	}
 	grain = max(grain, 1)
-	workers := min(runtime.GOMAXPROCS(0), (n+grain-1)/grain)
-	// The ranges are ceil(n/workers) long, which may leave the last
-	// workers without items: count the ranges actually made.
-	chunk := (n + workers - 1) / workers
-	return (n + chunk - 1) / chunk
+	return min(runtime.GOMAXPROCS(0), (n+grain-1)/grain)
 }
 
 // sgemmPar is sgemm using every core: when the BLAS does not thread its
-// calls (see blasThreaded), the product is cut into GOMAXPROCS bands of rows
-// of c (or of columns, when c has too few rows), one sgemm per goroutine.
-// Products too small to be worth a goroutine run as one call.
+// calls (see blasThreaded), the product is cut into bands of rows of c (or
+// of columns, when c has too few rows), about 4 per goroutine, one sgemm
+// each, which GOMAXPROCS goroutines take in turn. Products too small to be
+// worth a goroutine run as one call.
 func sgemmPar(transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	const minFlops = 1 << 21 // per goroutine
+	const minFlops = 1 << 21 // per band
 	workers := runtime.GOMAXPROCS(0)
 	flops := 2 * float64(m) * float64(n) * float64(k)
 	if blasThreaded || workers == 1 || flops < 2*minFlops {
 		sgemm(transB, m, n, k, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	workers = min(workers, int(flops/minFlops))
+	bands := min(4*workers, int(flops/minFlops))
 	const align = 16 // keep bands a multiple of the BLAS kernels' blocks
-	if m >= workers*4*align {
-		rows := (m + workers - 1) / workers
+	if m >= bands*4*align || (m >= workers*4*align && m >= n) {
+		rows := (m + bands - 1) / bands
 		rows = (rows + align - 1) / align * align
 		parallelFor((m+rows-1)/rows, 1, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
@@ -131,7 +139,7 @@ func sgemmPar(transB bool, m, n, k int, a []float32, lda int, b []float32, ldb i
 		})
 		return
 	}
-	cols := (n + workers - 1) / workers
+	cols := (n + bands - 1) / bands
 	cols = (cols + align - 1) / align * align
 	parallelFor((n+cols-1)/cols, 1, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
