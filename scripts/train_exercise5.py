@@ -14,31 +14,50 @@ training config. The optimizer is re-created before saving so that no
 Adam slots (twice the weights) are stored; the training config still
 says adam / binary_crossentropy / accuracy.
 
-The images are the 10 cat.*.jpg and 10 dog.*.jpg photos of
-../shared/keras-corpus/images (Kaggle "Dogs vs. Cats" test photos, see
-its MANIFEST.md), in classes "cats" and "dogs" as in the course:
+The photos are the 10 cat.*.jpg and 10 dog.*.jpg of
+../shared/keras-corpus/images (Kaggle "Dogs vs. Cats" test photos, see its
+MANIFEST.md), in classes "cats" and "dogs" as in the course. Third-party
+data stays in ../shared: nothing derived from the photos is written into
+the repository.
 
-  testdata/exercise5/png/{cats,dogs}/*.png   Pillow's RGB decoding of each
-      JPEG, reduced with Image.thumbnail to at most 80x80 (LANCZOS) and
-      stored as PNG: lossless, so Keras and Go see the same pixels. These
-      small copies are committed; the photos themselves are read in place.
-  testdata/exercise5/exercise5.h5            the trained model
+  $KERAGO_EX5_DIR/png/{cats,dogs}/*.png   (default /tmp/kerago-exercise5;
+      must be outside the repository) Pillow's RGB decoding of each JPEG,
+      reduced with Image.thumbnail to at most 80x80 (LANCZOS) and stored
+      as PNG: lossless, so Keras and Go see the same pixels. The network
+      is trained on these. Not committed; the Go test that reads them
+      skips when they are absent.
+  testdata/exercise5/synthetic/{cats,dogs}/*.png   8 + 8 small images
+      drawn here with NumPy and Pillow (gradients, shapes, smooth noise,
+      speckles; 60 to 96 pixels a side; RGB, grayscale, RGBA and palette
+      PNGs), committed. They are picked, deterministically, from a seeded
+      pool of drawings by the trained network's outputs: every
+      probability at least 0.02 away from 0.5, and a few "wrong" in each
+      class, so that an evaluation has mistakes and no decision hangs on
+      rounding.
+  testdata/exercise5/exercise5.h5            the trained network
   testdata/exercise5/tiny_*.h5               two 16x16 two-class softmax
-      models (categorical and sparse categorical crossentropy) whose output
-      layer is scaled up to saturate the softmax
-  testdata/exercise5/keras_eval.json         Keras's evaluation of the PNG
-      folder and of a folder of the original JPEGs (image_size (64, 64),
-      bilinear, shuffle=False, batch 8, x / 255): loss and accuracy from
-      model.evaluate in tf.keras 2 and Keras 3, the per-file probabilities
-      and logits, and the loss recomputed from the logits and from the
-      clipped probabilities (which of the two Keras reports).
+      models (categorical and sparse categorical crossentropy), trained on
+      the synthetic folder, whose output layer is scaled up to saturate
+      the softmax
+  testdata/exercise5/keras_eval.json         Keras's evaluation (image_size
+      (64, 64) or (16, 16), bilinear, shuffle=False, batch 8, x / 255):
+      loss and accuracy from model.evaluate in tf.keras 2 and Keras 3, the
+      per-file probabilities and logits and SHA-256 of the files, and the
+      loss recomputed from the logits and from the clipped probabilities
+      (which of the two Keras reports). Keys: "synthetic" (the network on
+      the committed drawings), "png" (on the photo PNGs), "jpeg" (on the
+      original JPEGs, read in place), "categorical_crossentropy" and
+      "sparse_categorical_crossentropy" (the tiny models on the drawings).
 
 Usage:
     python3 scripts/train_exercise5.py
+    KERAGO_EX5_DIR=/some/where python3 scripts/train_exercise5.py
 """
 
 import glob
+import hashlib
 import json
+import math
 import os
 import shutil
 import sys
@@ -48,40 +67,155 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["TF_USE_LEGACY_KERAS"] = "1"  # tf.keras is Keras 2 (tf_keras)
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "testdata", "exercise5")
+SYNTH = os.path.join(OUT, "synthetic")
 PHOTOS = os.path.join(ROOT, "..", "shared", "keras-corpus", "images")
+EX5_DIR = os.path.abspath(os.environ.get("KERAGO_EX5_DIR") or "/tmp/kerago-exercise5")
 SIZE = (64, 64)
 BATCH = 8
 SEED = 5
+PER_CLASS = 8  # synthetic images per class
+WRONG = {"cats": 2, "dogs": 3}  # of which the network gets wrong
+MARGIN = 0.02  # least |probability - 0.5| of a synthetic image
 
 
-def build_png_folder():
-    dst = os.path.join(OUT, "png")
-    shutil.rmtree(dst, ignore_errors=True)
+def photos():
     files = sorted(glob.glob(os.path.join(PHOTOS, "cat.*.jpg")) + glob.glob(os.path.join(PHOTOS, "dog.*.jpg")))
     if len(files) != 20:
         sys.exit(f"expected 20 cat/dog photos in {PHOTOS}, found {len(files)}")
-    for f in files:
-        name = os.path.basename(f)
-        cls = "cats" if name.startswith("cat.") else "dogs"
+    return [(f, "cats" if os.path.basename(f).startswith("cat.") else "dogs") for f in files]
+
+
+def build_png_folder():
+    """The photos as small PNGs under $KERAGO_EX5_DIR/png (never in the
+    repository). Only the PNGs this script writes are replaced."""
+    if os.path.commonpath([EX5_DIR, ROOT]) == ROOT:
+        sys.exit(f"KERAGO_EX5_DIR={EX5_DIR} is inside the repository; the photo PNGs must stay outside it")
+    dst = os.path.join(EX5_DIR, "png")
+    for cls in ("cats", "dogs"):
+        for old in glob.glob(os.path.join(dst, cls, "*.png")):
+            os.remove(old)
+    for f, cls in photos():
         os.makedirs(os.path.join(dst, cls), exist_ok=True)
         im = Image.open(f).convert("RGB")
         im.thumbnail((80, 80), Image.LANCZOS)
-        im.save(os.path.join(dst, cls, name[:-4] + ".png"), optimize=True)
+        im.save(os.path.join(dst, cls, os.path.basename(f)[:-4] + ".png"), optimize=True)
     return dst
 
 
 def build_jpeg_folder(tmp):
+    """The original photos, linked into a class-folder layout."""
     dst = os.path.join(tmp, "jpeg")
-    for f in sorted(glob.glob(os.path.join(PHOTOS, "cat.*.jpg")) + glob.glob(os.path.join(PHOTOS, "dog.*.jpg"))):
-        name = os.path.basename(f)
-        cls = "cats" if name.startswith("cat.") else "dogs"
+    for f, cls in photos():
         os.makedirs(os.path.join(dst, cls), exist_ok=True)
-        shutil.copy(f, os.path.join(dst, cls, name))
+        os.symlink(os.path.abspath(f), os.path.join(dst, cls, os.path.basename(f)))
     return dst
+
+
+# Synthetic drawings. The sizes cover down- and up-sampling to 64x64 and
+# 16x16 along either axis; the modes cover the decoders' conversions to RGB
+# (grey replicated, alpha dropped, palette looked up).
+SIZES = [(80, 80), (96, 64), (64, 88), (80, 60), (72, 72), (60, 96), (88, 80)]
+MODES = ["rgb", "rgb", "gray", "rgb", "rgba", "rgb", "palette"]
+
+
+def draw(rng, cls, i):
+    """One drawing: a two-colour gradient in a random direction, smooth
+    noise, two to five shapes, a few hundred speckles. Cats lean to warm
+    ellipses, dogs to cool polygons, weakly (each shape follows its class
+    with probability 0.7), so that a tiny model learns something and still
+    makes mistakes."""
+    w, h = SIZES[i % len(SIZES)]
+    mode = MODES[i % len(MODES)]
+    c0, c1 = rng.uniform(0, 255, 3), rng.uniform(0, 255, 3)
+    a = rng.uniform(0, 2 * math.pi)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    t = xx * math.cos(a) + yy * math.sin(a)
+    t = (t - t.min()) / (t.max() - t.min())
+    img = c0 * (1 - t[..., None]) + c1 * t[..., None]
+    coarse = rng.normal(0, 24, (h // 12 + 2, w // 12 + 2, 3))
+    smooth = np.stack([np.asarray(Image.fromarray(coarse[..., k].astype(np.float32), "F").resize((w, h), Image.BILINEAR))
+                       for k in range(3)], axis=-1)
+    im = Image.fromarray(np.clip(img + smooth, 0, 255).round().astype(np.uint8), "RGB")
+    d = ImageDraw.Draw(im)
+    for _ in range(rng.integers(2, 6)):
+        own = rng.uniform() < 0.7
+        warm = (cls == "cats") == own
+        hue = rng.uniform(0, 255, 3)
+        hue[0 if warm else 2] = rng.uniform(170, 255)
+        hue[2 if warm else 0] = rng.uniform(0, 90)
+        colour = tuple(int(v) for v in hue)
+        x0, y0 = rng.uniform(-10, w - 10), rng.uniform(-10, h - 10)
+        x1, y1 = x0 + rng.uniform(10, w / 1.5), y0 + rng.uniform(10, h / 1.5)
+        if warm:
+            d.ellipse([x0, y0, x1, y1], fill=colour)
+        else:
+            pts = [(float(rng.uniform(x0, x1)), float(rng.uniform(y0, y1))) for _ in range(rng.integers(3, 6))]
+            d.polygon(pts, fill=colour)
+    px = np.asarray(im).copy()
+    n = int(rng.integers(100, 300))
+    ys, xs = rng.integers(0, h, n), rng.integers(0, w, n)
+    px[ys, xs] = np.clip(px[ys, xs].astype(int) + rng.integers(-60, 61, (n, 1)), 0, 255)
+    im = Image.fromarray(px, "RGB")
+    if mode == "gray":
+        im = im.convert("L")
+    elif mode == "rgba":
+        alpha = (255 * (1 - t)).round().astype(np.uint8)  # 0 in one corner: colour kept, not composited
+        im = Image.fromarray(np.dstack([px, alpha]), "RGBA")
+    elif mode == "palette":
+        im = im.quantize(colors=48)
+    return im, mode
+
+
+def probabilities(tf, model, folder, size=SIZE):
+    raw = tf.keras.utils.image_dataset_from_directory(folder, image_size=size, batch_size=BATCH, shuffle=False)
+    p = np.concatenate([np.asarray(model.predict_on_batch(x)).ravel() for x, _ in raw.map(scaling)])
+    return [os.path.relpath(f, folder) for f in raw.file_paths], p
+
+
+def build_synthetic_folder(tf, model_path, tmp):
+    """Draws a seeded pool of 48 images per class and keeps PER_CLASS of
+    each class: first one of each non-RGB mode, then in pool order, every
+    network probability at least MARGIN from 0.5, WRONG[cls] of them on the
+    wrong side."""
+    pool = os.path.join(tmp, "pool")
+    modes = {}
+    for k, cls in enumerate(("cats", "dogs")):
+        rng = np.random.default_rng([SEED, k])
+        os.makedirs(os.path.join(pool, cls))
+        for i in range(48):
+            im, mode = draw(rng, cls, i)
+            name = f"{cls}/{i:02d}.png"
+            im.save(os.path.join(pool, name), optimize=True)
+            modes[name] = mode
+    model = tf.keras.models.load_model(model_path)
+    paths, p = probabilities(tf, model, pool)
+    shutil.rmtree(SYNTH, ignore_errors=True)
+    for k, cls in enumerate(("cats", "dogs")):
+        cands = [(path, prob) for path, prob in zip(paths, p) if path.startswith(cls + "/") and abs(prob - 0.5) >= MARGIN]
+        first = []
+        for m in ("gray", "rgba", "palette"):
+            first += [c for c in cands if modes[c[0]] == m][:1]
+        chosen, wrong = [], 0
+        for c in first + [c for c in cands if c not in first]:
+            is_wrong = (c[1] > 0.5) != (k == 1)
+            if is_wrong and wrong < WRONG[cls]:
+                chosen.append(c)
+                wrong += 1
+            elif not is_wrong and len(chosen) - wrong < PER_CLASS - WRONG[cls]:
+                chosen.append(c)
+        if len(chosen) != PER_CLASS:
+            sys.exit(f"synthetic {cls}: only {len(chosen)} usable drawings ({wrong} wrong) in the pool")
+        chosen.sort()
+        os.makedirs(os.path.join(SYNTH, cls))
+        for j, (path, prob) in enumerate(chosen):
+            name = f"{cls[:3]}_{j + 1}_{modes[path]}.png"
+            shutil.copy(os.path.join(pool, path), os.path.join(SYNTH, cls, name))
+            print(f"synthetic {cls}/{name}: pool {path}, P(dogs) {prob:.4f}", file=sys.stderr)
+    return SYNTH
 
 
 def scaling(image, label):
@@ -110,7 +244,7 @@ def build_model(tf):
 
 
 def train(tf, folder):
-    """Trains on all 20 images, stopping early: the first seed and epoch
+    """Trains on all 20 photos, stopping early: the first seed and epoch
     whose model gets between 60% and 90% right, with every probability at
     least 0.005 away from the 0.5 threshold, is kept, so the evaluation has
     mistakes and no decision hangs on rounding."""
@@ -135,35 +269,51 @@ def train(tf, folder):
 
 
 def train_tiny(tf, folder, loss):
-    """A 16x16 softmax classifier (2 classes) compiled with loss; its output
-    layer is then scaled up 25 times so that many probabilities round to 0
-    or 1 in float32: Keras's loss then depends on whether it is computed
-    from the logits or from clipped probabilities."""
-    tf.keras.utils.set_random_seed(SEED)
-    inp = tf.keras.Input(shape=(16, 16, 3))
-    x = tf.keras.layers.Conv2D(4, 3, activation="relu")(inp)
-    x = tf.keras.layers.MaxPooling2D()(x)
-    x = tf.keras.layers.Flatten()(x)
-    out = tf.keras.layers.Dense(2, activation="softmax")(x)
-    model = tf.keras.Model(inp, out, name="tiny_" + loss)
-    model.compile(optimizer="adam", loss=loss, metrics=["accuracy"])
+    """A 16x16 softmax classifier (2 classes) compiled with loss, trained on
+    half the folder; its output layer is then scaled up 25 times so that
+    many probabilities round to 0 or 1 in float32: Keras's loss then
+    depends on whether it is computed from the logits or from clipped
+    probabilities. The first seed whose model gets some but not all of the
+    folder right, with the two formulas at least 1 apart and no two logits
+    within 0.01 of each other, is kept."""
     mode = "categorical" if loss == "categorical_crossentropy" else "int"
-    model.fit(dataset(tf, folder, True, size=(16, 16), label_mode=mode, subset="training"), epochs=3, verbose=0)
-    w, b = model.layers[-1].get_weights()
-    model.layers[-1].set_weights([w * 25, b * 25])
-    # Saved as trained, not compiled again: a model compiled but never fit
-    # stores "accuracy" resolved from the output shape alone
-    # (categorical_accuracy), which tf.keras then applies to the sparse
-    # labels, reporting nonsense.
     path = os.path.join(OUT, f"tiny_{loss}.h5")
-    model.save(path, include_optimizer=True)
-    return path, mode
+    for seed in range(SEED, SEED + 50):
+        tf.keras.utils.set_random_seed(seed)
+        inp = tf.keras.Input(shape=(16, 16, 3))
+        x = tf.keras.layers.Conv2D(4, 3, activation="relu")(inp)
+        x = tf.keras.layers.MaxPooling2D()(x)
+        x = tf.keras.layers.Flatten()(x)
+        out = tf.keras.layers.Dense(2, activation="softmax")(x)
+        model = tf.keras.Model(inp, out, name="tiny_" + loss)
+        model.compile(optimizer="adam", loss=loss, metrics=["accuracy"])
+        model.fit(dataset(tf, folder, True, size=(16, 16), label_mode=mode, subset="training"), epochs=3, verbose=0)
+        w, b = model.layers[-1].get_weights()
+        model.layers[-1].set_weights([w * 25, b * 25])
+        # Saved as trained, not compiled again: a model compiled but never
+        # fit stores "accuracy" resolved from the output shape alone
+        # (categorical_accuracy), which tf.keras then applies to the sparse
+        # labels, reporting nonsense.
+        model.save(path, include_optimizer=True)
+        r = evaluate(tf, path, folder, size=(16, 16), label_mode=mode)
+        z = np.array(r["logits"]).reshape(-1, 2)
+        acc = np.mean(np.argmax(z, axis=1) == np.array(r["labels"]))
+        if 0 < acc < 1 and abs(r["loss_from_clipped_probabilities"] - r["loss_from_logits"]) >= 1 and np.min(np.abs(z[:, 0] - z[:, 1])) >= 0.01:
+            print(f"{loss}: seed {seed}, accuracy {acc}", file=sys.stderr)
+            return path, mode, r
+    sys.exit(f"{loss}: no seed gave a usable tiny model")
+
+
+def sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
 
 
 def evaluate(tf, model_path, folder, size=SIZE, label_mode="int"):
     """Keras's evaluation plus per-file outputs, in file_paths order."""
     model = tf.keras.models.load_model(model_path)
-    raw = tf.keras.utils.image_dataset_from_directory(folder, image_size=size, batch_size=BATCH, shuffle=False, label_mode=label_mode)
+    raw = tf.keras.utils.image_dataset_from_directory(folder, image_size=size, batch_size=BATCH, shuffle=False,
+                                                      label_mode=label_mode)
     paths = [os.path.relpath(p, folder) for p in raw.file_paths]
     loss, acc = model.evaluate(raw.map(scaling), verbose=0)
     logit_model = tf.keras.Model(model.input, model.layers[-2].output)
@@ -194,6 +344,7 @@ def evaluate(tf, model_path, folder, size=SIZE, label_mode="int"):
     return {
         "class_names": raw.class_names,
         "file_paths": paths,
+        "sha256": [sha256(os.path.join(folder, q)) for q in paths],
         "labels": labels,
         "probabilities": probs,
         "logits": logits,
@@ -226,27 +377,30 @@ print(json.dumps({{"loss": float(loss), "accuracy": float(acc), "keras_version":
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def report(name, r):
+    print(name, r["tf_keras_evaluate"], r["keras3_evaluate"], "logits", r["loss_from_logits"],
+          "probs", r["loss_from_clipped_probabilities"], file=sys.stderr)
+
+
 def main():
     import tensorflow as tf
     os.makedirs(OUT, exist_ok=True)
     png = build_png_folder()
     path = train(tf, png)
     result = {"tf_version": tf.__version__, "image_size": list(SIZE), "batch_size": BATCH}
-    for loss in ("categorical_crossentropy", "sparse_categorical_crossentropy"):
-        tiny, mode = train_tiny(tf, png, loss)
-        r = evaluate(tf, tiny, png, size=(16, 16), label_mode=mode)
-        r["keras3_evaluate"] = keras3_evaluate(tiny, png, (16, 16), mode, loss)
-        result[loss] = r
-        print(loss, r["tf_keras_evaluate"], r["keras3_evaluate"], "logits", r["loss_from_logits"],
-              "probs", r["loss_from_clipped_probabilities"], file=sys.stderr)
     with tempfile.TemporaryDirectory() as tmp:
+        synth = build_synthetic_folder(tf, path, tmp)
+        for loss in ("categorical_crossentropy", "sparse_categorical_crossentropy"):
+            tiny, mode, r = train_tiny(tf, synth, loss)
+            r["keras3_evaluate"] = keras3_evaluate(tiny, synth, (16, 16), mode, loss)
+            result[loss] = r
+            report(loss, r)
         jpeg = build_jpeg_folder(tmp)
-        for name, folder in (("png", png), ("jpeg", jpeg)):
+        for name, folder in (("synthetic", synth), ("png", png), ("jpeg", jpeg)):
             r = evaluate(tf, path, folder)
             r["keras3_evaluate"] = keras3_evaluate(path, folder)
             result[name] = r
-            print(name, r["tf_keras_evaluate"], r["keras3_evaluate"], "logits", r["loss_from_logits"],
-                  "probs", r["loss_from_clipped_probabilities"], file=sys.stderr)
+            report(name, r)
     with open(os.path.join(OUT, "keras_eval.json"), "w") as f:
         json.dump(result, f, indent=1)
         f.write("\n")
@@ -258,20 +412,30 @@ README = """# Exercise 5 fixtures
 
 Written by `scripts/train_exercise5.py` (see its docstring).
 
-* `png/cats`, `png/dogs`: the 10 `cat.*.jpg` and 10 `dog.*.jpg` photos of
+* `synthetic/cats`, `synthetic/dogs`: 8 + 8 small PNGs drawn by the script
+  (gradients, shapes, smooth noise, speckles; RGB, grayscale, RGBA and
+  palette files, 60 to 96 pixels a side), picked from a seeded pool so
+  that the network below gets a few wrong and no probability is within
+  0.02 of 0.5. The mode is in each file name.
+* `exercise5.h5`: the course's Exercise 5 network with 64x64 inputs (the
+  course uses 160x160), trained a few seeded epochs with tf.keras 2 on the
+  10 `cat.*.jpg` and 10 `dog.*.jpg` photos of
   `../shared/keras-corpus/images` (Kaggle "Dogs vs. Cats" test photos via
   `sudarshan-koirala/CNN-for-image-Classification`, see that corpus's
-  MANIFEST.md), decoded by Pillow and reduced to at most 80x80 pixels,
-  stored losslessly as PNG.
-* `exercise5.h5`: the course's Exercise 5 network with 64x64 inputs (the
-  course uses 160x160), trained a few seeded epochs on those images with
-  tf.keras 2, saved with its training config (adam, binary_crossentropy,
-  accuracy).
+  MANIFEST.md), decoded by Pillow and reduced to at most 80x80 pixels as
+  PNG, saved with its training config (adam, binary_crossentropy,
+  accuracy). Those PNGs are written outside the repository, to
+  `$KERAGO_EX5_DIR/png` (default `/tmp/kerago-exercise5/png`); the photos
+  are third-party data and stay in `../shared`.
 * `tiny_categorical_crossentropy.h5`, `tiny_sparse_categorical_crossentropy.h5`:
-  16x16 two-class softmax models (output layer scaled up so that the
-  softmax saturates) for the categorical losses.
-* `keras_eval.json`: Keras's `model.evaluate` on the PNG folder and on the
-  original JPEGs, with per-file outputs.
+  16x16 two-class softmax models trained on the synthetic folder (output
+  layer scaled up so that the softmax saturates) for the categorical
+  losses.
+* `keras_eval.json`: Keras's `model.evaluate` (tf.keras 2 and Keras 3) with
+  per-file outputs and SHA-256: `synthetic` (the network on the synthetic
+  folder), `png` (on the photo PNGs), `jpeg` (on the original JPEGs),
+  `categorical_crossentropy` / `sparse_categorical_crossentropy` (the tiny
+  models on the synthetic folder).
 """
 
 
