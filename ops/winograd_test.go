@@ -281,9 +281,9 @@ func withWgBudgets(kernel, tiles int, f func()) {
 }
 
 // TestWinogradVGG16Layers runs the VGG16 block shapes at reduced size (same
-// channels, 16×16 images) through Conv2DReLU, which picks Winograd, and
-// checks against the naive loops with Glorot-scaled kernels and ReLU-like
-// (non-negative) inputs, as in the real network. For scale it also reports
+// channels, 16×16 images) through the Winograd path and checks against the
+// naive loops with Glorot-scaled kernels and ReLU-like (non-negative)
+// inputs, as in the real network. For scale it also reports
 // im2col's error on the same data: with 9·512 terms per sum, the float32
 // products alone are off by about 1e-6 of the output (1e-5 with gonum's
 // pure-Go sgemm, which sums in order).
@@ -294,9 +294,6 @@ func TestWinogradVGG16Layers(t *testing.T) {
 		p, err := NewConvParams(1, 16, 16, s.c, 3, 3, s.f, 1, 1, 1, 1, "same")
 		if err != nil {
 			t.Fatal(err)
-		}
-		if !useWinograd(p) {
-			t.Fatalf("%+v: Conv2D would not use Winograd", s)
 		}
 		in := randSlice(r, p.N*p.H*p.W*p.C)
 		for i, v := range in {
@@ -310,7 +307,7 @@ func TestWinogradVGG16Layers(t *testing.T) {
 		bias := randSlice(r, p.F)
 		want := naiveConvReLU(in, kernel, bias, p)
 		got := make([]float32, len(want))
-		Conv2DReLU(got, in, kernel, bias, p)
+		conv2DWinograd(got, in, kernel, bias, p, true)
 		e := relErr(t, got, want)
 		worst = max(worst, e)
 		if e > 3e-5 {
@@ -320,6 +317,37 @@ func TestWinogradVGG16Layers(t *testing.T) {
 		worstIm2col = max(worstIm2col, relErr(t, got, want))
 	}
 	t.Logf("VGG16 channel counts: worst error %.3g of max|output| (im2col on the same data: %.3g)", worst, worstIm2col)
+}
+
+// TestChooseWinograd: the real VGG16 convolutions use Winograd except the
+// first (3 input channels) and, for a single image, the 14×14 ones (16
+// tiles, where im2col is faster).
+func TestChooseWinograd(t *testing.T) {
+	for _, n := range []int{1, 8} {
+		for _, s := range vgg16ConvShapes {
+			p, err := NewConvParams(n, s.hw, s.hw, s.c, 3, 3, s.f, 1, 1, 1, 1, "same")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := convWinograd
+			if s.c == 3 || (n == 1 && s.hw == 14) {
+				want = convIm2col
+			}
+			if got := chooseConvAlgorithm(p); got != want {
+				t.Errorf("batch %d, %+v: algorithm %d, want %d", n, s, got, want)
+			}
+		}
+	}
+	// Not 3×3 stride 1: never.
+	for _, p := range []ConvParams{
+		mustConvParams(t, 8, 56, 56, 64, 3, 3, 64, 2, 1, "same"),
+		mustConvParams(t, 8, 56, 56, 64, 3, 3, 64, 1, 2, "same"),
+		mustConvParams(t, 8, 56, 56, 64, 5, 5, 64, 1, 1, "same"),
+	} {
+		if useWinograd(p) {
+			t.Errorf("%+v: Winograd chosen", p)
+		}
+	}
 }
 
 // TestWinogradNaN: a NaN in the input reaches exactly the outputs whose
@@ -356,7 +384,7 @@ func TestConv2DReLUAllPaths(t *testing.T) {
 		{mustConvParams(t, 2, 5, 6, 7, 1, 1, 9, 1, 1, "same"), convPointwise},
 		{mustConvParams(t, 1, 9, 8, 3, 3, 3, 10, 2, 1, "same"), convIm2col},
 		{mustConvParams(t, 1, 9, 8, 3, 3, 3, 10, 1, 1, "same"), convIm2col},
-		{mustConvParams(t, 1, 16, 16, 16, 3, 3, 16, 1, 1, "same"), convWinograd},
+		{mustConvParams(t, 2, 16, 16, 16, 3, 3, 16, 1, 1, "same"), convWinograd},
 	} {
 		p := tc.p
 		if got := chooseConvAlgorithm(p); got != tc.algo {

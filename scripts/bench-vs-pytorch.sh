@@ -2,7 +2,7 @@
 # VGG16 inference speed and memory: this project's Go forward pass next to
 # PyTorch's, measured in one run, interleaved (the machine may be shared).
 #
-#   scripts/bench-vs-pytorch.sh [--batches 1,8] [--rounds 3] [--repeat 5]
+#   scripts/bench-vs-pytorch.sh [--batches 1,8] [--rounds 5] [--repeat 3]
 #                               [--threads N] [--go-variants]
 #                               [--weights FILE] [--json-out FILE]
 #

@@ -7,10 +7,12 @@ binary and finds a Python with torch.
 The machine may be shared and noisy, so the two are measured in the same
 run, interleaved: for each batch size, PyTorch's configurations are first
 screened once each (fresh process each) to pick its fastest, then --rounds
-rounds run Go and that PyTorch configuration one after the other. Each
-process does --repeat timed passes after warm-up and reports its best;
-the table gives, per implementation, the best over rounds (and the median
-of the rounds' bests). Ratios are Go / PyTorch of those bests.
+rounds run Go and that PyTorch configuration one after the other (in
+alternating order). Each process does --repeat timed passes after warm-up
+and reports its best; the table gives, per implementation, the best over
+rounds (and the median of the rounds' bests). Ratios are Go / PyTorch of
+those bests: on a shared machine the best of several interleaved runs is
+the figure least disturbed by the neighbours.
 """
 import argparse
 import json
@@ -50,8 +52,8 @@ def main():
     ap.add_argument("--go-bin", required=True)
     ap.add_argument("--python", default=sys.executable)
     ap.add_argument("--batches", default="1,8")
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--weights", default="", help="a VGG16 weights file (with top) to time loading")
@@ -76,15 +78,16 @@ def main():
         best_cfg = min(screen, key=lambda c: screen[c]["ms_per_image"])
         print(f"   fastest: {best_cfg}; now {a.rounds} interleaved rounds", flush=True)
         runs = {name: [] for name, _ in variants}
-        runs["pytorch " + best_cfg] = [screen[best_cfg]]  # the screening run counts too
+        runs["pytorch " + best_cfg] = []
+        jobs = [(name, go_cmd(a, batch), env) for name, env in variants]
+        jobs.append(("pytorch " + best_cfg, torch_cmd(a, batch, best_cfg), None))
         for rnd in range(a.rounds):
-            for name, env in variants:
-                r = run_json(go_cmd(a, batch), env)
+            # Alternate who goes first, so neither always runs right after
+            # the other (page cache, CPU frequency, a neighbour's burst).
+            for name, cmd, env in (jobs if rnd % 2 == 0 else jobs[::-1]):
+                r = run_json(cmd, env)
                 runs[name].append(r)
                 print(f"   round {rnd + 1} {name:34s} {r['ms_per_image']:8.1f} ms/image", flush=True)
-            r = run_json(torch_cmd(a, batch, best_cfg))
-            runs["pytorch " + best_cfg].append(r)
-            print(f"   round {rnd + 1} {'pytorch ' + best_cfg:34s} {r['ms_per_image']:8.1f} ms/image", flush=True)
 
         rows = {}
         for name, rs in runs.items():
