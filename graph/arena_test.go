@@ -203,3 +203,39 @@ func TestPredictSteadyStateAllocations(t *testing.T) {
 		t.Errorf("Predict allocates %d bytes per call; want about the output's %d (intermediate buffers should be reused)", perCall, outBytes)
 	}
 }
+
+// TestPredictVaryingSizes calls a model with unknown spatial size on
+// images of changing sizes: buffers are reused when large enough, results
+// stay right, and an idle arena keeps at most maxFree buffers.
+func TestPredictVaryingSizes(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	const c, f = 3, 8
+	in := Input(-1, -1, c)
+	c1 := Call(Conv2D(f, [2]int{3, 3}, Padding("same"), Activation("relu")), in)
+	c2 := Call(Conv2D(f, [2]int{3, 3}, Padding("same")), c1)
+	m, err := NewModel([]*Node{in}, []*Node{c2}, "sizes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, wt := range m.Weights() {
+		randFill(r, wt.Data)
+	}
+	k := func(i int) []float32 { return m.Weights()[i].Data }
+	for _, hw := range [][2]int{{8, 8}, {16, 12}, {5, 7}, {16, 12}, {30, 2}, {1, 1}, {9, 9}, {3, 40}, {8, 8}, {17, 17}, {2, 2}, {6, 6}} {
+		x := ops.New(1, hw[0], hw[1], c)
+		randFill(r, x.Data)
+		out, err := m.Predict(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := refConvSame(refConvSame(x.Data, hw[0], hw[1], c, k(0), k(1), f, true), hw[0], hw[1], f, k(2), k(3), f, false)
+		if err := closeTo(out[0].Data, want, 1e-5); err != nil {
+			t.Errorf("%v: %v", hw, err)
+		}
+	}
+	for _, a := range m.arenas.idle {
+		if len(a.free) > maxFree || len(a.inUse) != 0 {
+			t.Errorf("idle arena keeps %d free and %d in-use buffers", len(a.free), len(a.inUse))
+		}
+	}
+}

@@ -513,14 +513,15 @@ type bufferedLayer interface {
 // arena recycles the buffers of intermediate tensors: once a value has no
 // consumers left and no live value shares its memory (Flatten and Reshape
 // return views), its buffer serves a later layer of the same call or of a
-// later call. Each Predict call takes its own arena from the model's pool,
+// later call. Each Predict call takes its own arena from the model's list,
 // so concurrent calls never share buffers; buffers of the returned outputs
 // are handed over to the caller and never reused. The arenas are kept with
-// the model (at most GOMAXPROCS idle ones), so their buffers live as long
-// as the model is in use. In steady state a
-// Predict thus allocates no new buffers for the buffered layers, which
-// keeps the Go heap (and the process's peak RSS) near the weights plus one
-// pass's live activations, instead of letting garbage grow with GOGC.
+// the model (at most GOMAXPROCS idle ones, each with at most maxFree free
+// buffers), so their buffers live as long as the model does. In steady
+// state a Predict thus allocates no new buffers for the buffered layers,
+// which keeps the Go heap (and the process's peak RSS) near the weights
+// plus one pass's live activations, instead of letting garbage grow with
+// GOGC.
 type arena struct {
 	free  [][]float32 // released buffers, at full capacity
 	inUse [][]float32 // buffers handed out in the current call
@@ -549,11 +550,21 @@ func (m *Model) getArena() *arena {
 	return &arena{}
 }
 
+// maxFree bounds the free buffers an idle arena keeps: the largest ones
+// stay (inputs of changing sizes would otherwise pile up small buffers that
+// no longer fit).
+const maxFree = 8
+
 // putArena keeps a for later calls once a call is over. Buffers still in
 // use then belong to the caller (outputs) or are garbage.
 func (m *Model) putArena(a *arena) {
 	clear(a.inUse)
 	a.inUse = a.inUse[:0]
+	if len(a.free) > maxFree {
+		sort.Slice(a.free, func(i, j int) bool { return cap(a.free[i]) > cap(a.free[j]) })
+		clear(a.free[maxFree:])
+		a.free = a.free[:maxFree]
+	}
 	l := &m.arenas
 	l.mu.Lock()
 	defer l.mu.Unlock()
