@@ -54,17 +54,24 @@ type builder struct {
 	keras1, keras3 bool
 	maxParams      float64 // parameter budget (count, not bytes)
 	params         float64 // parameters allocated so far
-	hints          map[graph.Layer]layerHint
-	auto           map[graph.Layer]bool
-	depth          int
-	notes          []string
+	// fileValues, when not negative, is the number of weight values the
+	// weights file stores (legacyFile.values, storeValues); minParams
+	// counts the values the layers built so far need at least (their
+	// kernels). A config that needs more than its file stores cannot load,
+	// and is refused before its weights are allocated.
+	fileValues float64
+	minParams  float64
+	hints      map[graph.Layer]layerHint
+	auto       map[graph.Layer]bool
+	depth      int
+	notes      []string
 }
 
 func newBuilder(maxParamBytes int64) *builder {
 	if maxParamBytes <= 0 {
 		maxParamBytes = DefaultMaxParamBytes
 	}
-	return &builder{maxParams: float64(maxParamBytes) / 4, hints: map[graph.Layer]layerHint{}, auto: map[graph.Layer]bool{}}
+	return &builder{maxParams: float64(maxParamBytes) / 4, fileValues: -1, hints: map[graph.Layer]layerHint{}, auto: map[graph.Layer]bool{}}
 }
 
 // layerEntry is one element of a config's "layers" list.
@@ -850,19 +857,24 @@ func (b *builder) checkBudget(l graph.Layer, args []*graph.Node) error {
 	if len(in) > 0 {
 		last = float64(in[len(in)-1])
 	}
-	var p float64
+	var p, q float64 // q: the values the layer stores at least
 	switch t := l.(type) {
 	case *graph.Conv2DLayer:
-		p = float64(t.KernelSize[0])*float64(t.KernelSize[1])*last*float64(t.Filters) + float64(t.Filters)
+		q = float64(t.KernelSize[0]) * float64(t.KernelSize[1]) * last * float64(t.Filters)
+		p = q + float64(t.Filters)
 	case *graph.DepthwiseConv2DLayer:
-		p = float64(t.KernelSize[0])*float64(t.KernelSize[1])*last*float64(t.DepthMultiplier) + last*float64(t.DepthMultiplier)
+		q = float64(t.KernelSize[0]) * float64(t.KernelSize[1]) * last * float64(t.DepthMultiplier)
+		p = q + last*float64(t.DepthMultiplier)
 	case *graph.SeparableConv2DLayer:
 		m := last * float64(t.DepthMultiplier)
-		p = float64(t.KernelSize[0])*float64(t.KernelSize[1])*m + m*float64(t.Filters) + float64(t.Filters)
+		q = float64(t.KernelSize[0])*float64(t.KernelSize[1])*m + m*float64(t.Filters)
+		p = q + float64(t.Filters)
 	case *graph.Conv2DTransposeLayer:
-		p = float64(t.KernelSize[0])*float64(t.KernelSize[1])*last*float64(t.Filters) + float64(t.Filters)
+		q = float64(t.KernelSize[0]) * float64(t.KernelSize[1]) * last * float64(t.Filters)
+		p = q + float64(t.Filters)
 	case *graph.DenseLayer:
-		p = last*float64(t.Units) + float64(t.Units)
+		q = last * float64(t.Units)
+		p = q + float64(t.Units)
 	case *graph.BatchNormalizationLayer:
 		p = 4 * last
 	case *graph.PReLULayer:
@@ -871,6 +883,11 @@ func (b *builder) checkBudget(l graph.Layer, args []*graph.Node) error {
 			p *= math.Max(float64(d), 1)
 		}
 	}
+	if b.fileValues >= 0 && b.minParams+q > b.fileValues {
+		return fmt.Errorf("layer %q (%s): the model needs at least %.0f weight values, but the weights file stores only %.0f values in all: "+
+			"the config does not fit the weights", l.Base().Name(), l.Base().Class(), b.minParams+q, b.fileValues)
+	}
+	b.minParams += q
 	if b.params+p > b.maxParams {
 		return fmt.Errorf("layer %q (%s): the model needs at least %.0f parameters (%.3g GB of float32), more than the budget of %.3g GB; "+
 			"if the file is trusted, raise LoadOptions.MaxParamBytes",

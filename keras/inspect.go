@@ -125,7 +125,13 @@ func inspect(path string) (*FileInfo, error) {
 		if err != nil {
 			return nil, fmt.Errorf("config.json: %w", err)
 		}
+		f, err := a.weights(0)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
 		b := newBuilder(0)
+		b.fileValues = storeValues(f)
 		b.detectEra(a.version(), v)
 		lm, err := b.modelFromConfig(v)
 		if err != nil {
@@ -135,11 +141,6 @@ func inspect(path string) (*FileInfo, error) {
 		fi.DateSaved, _ = a.metadata["date_saved"].(string)
 		fi.HasTrainingConfig = hasCompileConfig(v)
 		fillModelInfo(fi, v, lm)
-		f, err := a.weights(0)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
 		if err := storeWeightInfo(fi, f); err != nil {
 			return nil, err
 		}
@@ -165,6 +166,11 @@ func inspect(path string) (*FileInfo, error) {
 				return nil, fmt.Errorf("model_config: %w", err)
 			}
 			b := newBuilder(0)
+			if g, err := f.Group("model_weights"); err == nil {
+				if lf, err := readLegacy(f, g, ""); err == nil {
+					b.fileValues = lf.values()
+				}
+			}
 			b.detectEra(fi.KerasVersion, v)
 			lm, err := b.modelFromConfig(v)
 			if err != nil {

@@ -120,16 +120,17 @@ func load(path string, opts LoadOptions) (*Loaded, error) {
 		if err != nil {
 			return nil, fmt.Errorf("config.json: %w", err)
 		}
-		b.detectEra(a.version(), v)
-		lm, err := b.modelFromConfig(v)
-		if err != nil {
-			return nil, err
-		}
 		f, err := a.weights(opts.MaxWeightsBytes)
 		if err != nil {
 			return nil, err
 		}
 		defer f.Close()
+		b.fileValues = storeValues(f)
+		b.detectEra(a.version(), v)
+		lm, err := b.modelFromConfig(v)
+		if err != nil {
+			return nil, err
+		}
 		t := &weightTarget{model: lm.model, lm: lm, hints: b.hints, strict: true}
 		if err := t.loadStore(f, LoadWeightsOptions{}); err != nil {
 			return nil, err
@@ -161,12 +162,6 @@ func load(path string, opts LoadOptions) (*Loaded, error) {
 			return nil, fmt.Errorf("model_config: %w", err)
 		}
 		version := attrString(root, "keras_version")
-		b := newBuilder(opts.MaxParamBytes)
-		b.detectEra(version, v)
-		lm, err := b.modelFromConfig(v)
-		if err != nil {
-			return nil, err
-		}
 		mw, err := f.Group("model_weights")
 		if err != nil {
 			return nil, fmt.Errorf("the file has a model_config but no model_weights group: %w", err)
@@ -174,6 +169,13 @@ func load(path string, opts LoadOptions) (*Loaded, error) {
 		lf, err := readLegacy(f, mw, opts.Backend)
 		if err != nil {
 			return nil, fmt.Errorf("model_weights: %w", err)
+		}
+		b := newBuilder(opts.MaxParamBytes)
+		b.fileValues = lf.values()
+		b.detectEra(version, v)
+		lm, err := b.modelFromConfig(v)
+		if err != nil {
+			return nil, err
 		}
 		t := &weightTarget{model: lm.model, lm: lm, hints: b.hints, strict: true}
 		if err := t.loadLegacy(lf, LoadWeightsOptions{}); err != nil {
@@ -224,7 +226,11 @@ func (l *Loaded) noteEra(e era) {
 
 // LoadJSON is LoadModelFromJSON with options and details.
 func LoadJSON(configPath, weightsPath string, opts LoadOptions) (*Loaded, error) {
-	l, err := LoadConfig(configPath, opts)
+	values, err := weightsFileValues(weightsPath, opts.MaxWeightsBytes)
+	if err != nil {
+		return nil, fmt.Errorf("keras: %s: %w", weightsPath, err)
+	}
+	l, err := loadConfig(configPath, opts, values)
 	if err != nil {
 		return nil, err
 	}
@@ -243,11 +249,17 @@ func LoadJSON(configPath, weightsPath string, opts LoadOptions) (*Loaded, error)
 // their initial values (zeros; ones for BatchNormalization's gamma and
 // moving variance) until LoadWeights.
 func LoadConfig(configPath string, opts LoadOptions) (*Loaded, error) {
+	return loadConfig(configPath, opts, -1)
+}
+
+// loadConfig is LoadConfig for a config whose weights file stores
+// fileValues values (-1: unknown).
+func loadConfig(configPath string, opts LoadOptions, fileValues float64) (*Loaded, error) {
 	data, err := readLimited(configPath, maxConfigBytes)
 	if err != nil {
 		return nil, fmt.Errorf("keras: %w", err)
 	}
-	l, err := configFromJSON(data, opts)
+	l, err := configFromJSON(data, opts, fileValues)
 	if err != nil {
 		return nil, fmt.Errorf("keras: %s: %w", configPath, err)
 	}
@@ -259,14 +271,14 @@ func LoadConfig(configPath string, opts LoadOptions) (*Loaded, error) {
 // (model.to_json(), config.json of a .keras archive, or the model_config
 // attribute of an .h5 file), without weights.
 func ModelFromJSON(config []byte, opts LoadOptions) (*Loaded, error) {
-	l, err := configFromJSON(config, opts)
+	l, err := configFromJSON(config, opts, -1)
 	if err != nil {
 		return nil, fmt.Errorf("keras: %w", err)
 	}
 	return l, nil
 }
 
-func configFromJSON(data []byte, opts LoadOptions) (*Loaded, error) {
+func configFromJSON(data []byte, opts LoadOptions, fileValues float64) (*Loaded, error) {
 	v, err := decodeJSON(data)
 	if err != nil {
 		return nil, err
@@ -275,6 +287,7 @@ func configFromJSON(data []byte, opts LoadOptions) (*Loaded, error) {
 	version, _ := top["keras_version"].(string)
 	backend, _ := top["backend"].(string)
 	b := newBuilder(opts.MaxParamBytes)
+	b.fileValues = fileValues
 	b.detectEra(version, v)
 	lm, err := b.modelFromConfig(v)
 	if err != nil {
@@ -283,6 +296,130 @@ func configFromJSON(data []byte, opts LoadOptions) (*Loaded, error) {
 	info := &FileInfo{Format: FormatJSON, KerasVersion: version, Backend: backend}
 	fillModelInfo(info, v, lm)
 	return newLoaded(lm, b, info), nil
+}
+
+// values counts the values of the weights a legacy file lists (from
+// their declared shapes; no data is read). A model whose weights all come
+// from the file cannot need more, so the builder refuses configs that do
+// before allocating their weights.
+func (lf *legacyFile) values() float64 {
+	n := 0.0
+	for _, l := range lf.layers {
+		for _, s := range l.shapes {
+			v := 1.0
+			for _, d := range s {
+				v *= float64(d)
+			}
+			n += v
+		}
+	}
+	return n
+}
+
+// storeValues is legacyFile.values for a Keras 3 weight store: the values
+// of every dataset under its layers container. It returns -1 (no bound)
+// when the container cannot be walked: no container, nested over 72 deep
+// or with over 65536 objects (such as a group cycle made of hard links), or
+// unreadable (the loader then reports the error).
+func storeValues(f *h5.File) float64 {
+	const maxDepth, maxObjects = 2*maxNesting + 8, 1 << 16
+	container, ok := storeContainer(f.Root())
+	if !ok {
+		return -1
+	}
+	objects := 0
+	var walk func(g h5.Group, depth int) (float64, bool)
+	walk = func(g h5.Group, depth int) (float64, bool) {
+		if depth > maxDepth {
+			return 0, false
+		}
+		ms, err := g.Members()
+		if err != nil {
+			return 0, false
+		}
+		total := 0.0
+		for _, m := range ms {
+			if objects++; objects > maxObjects {
+				return 0, false
+			}
+			switch m.Kind {
+			case h5.KindGroup:
+				sub, err := g.Group(m.Name)
+				if err != nil {
+					return 0, false
+				}
+				v, ok := walk(sub, depth+1)
+				if !ok {
+					return 0, false
+				}
+				total += v
+			case h5.KindDataset:
+				ds, err := g.Dataset(m.Name)
+				if err != nil {
+					return 0, false
+				}
+				info, err := ds.Info()
+				if err != nil {
+					return 0, false
+				}
+				total += float64(info.Len())
+			}
+		}
+		return total, true
+	}
+	g, err := f.Group(container)
+	if err != nil {
+		return -1
+	}
+	v, ok := walk(g, 0)
+	if !ok {
+		return -1
+	}
+	return v
+}
+
+// weightsFileValues is the number of weight values a weights file stores
+// (-1 if unknown): legacyFile.values or storeValues. Errors are those of
+// opening the file.
+func weightsFileValues(path string, maxWeightsBytes int64) (float64, error) {
+	kind, err := sniff(path)
+	if err != nil {
+		return -1, err
+	}
+	var f *h5.File
+	switch kind {
+	case kindHDF5:
+		if f, err = h5.Open(path); err != nil {
+			return -1, err
+		}
+	case kindZip:
+		a, err := openKerasZip(path)
+		if err != nil {
+			return -1, err
+		}
+		defer a.Close()
+		if f, err = a.weights(maxWeightsBytes); err != nil {
+			return -1, err
+		}
+	default:
+		return -1, nil
+	}
+	defer f.Close()
+	root := f.Root()
+	if _, ok := storeContainer(root); ok {
+		return storeValues(f), nil
+	}
+	g := root
+	if ok, _ := root.HasAttr("model_config"); ok {
+		if g, err = f.Group("model_weights"); err != nil {
+			return -1, nil
+		}
+	}
+	lf, err := readLegacy(f, g, "")
+	if err != nil {
+		return -1, nil
+	}
+	return lf.values(), nil
 }
 
 // readLimited reads a whole file of at most limit bytes.

@@ -713,7 +713,8 @@ func (t *weightTarget) planStore(g h5.Group, container, prefix string, m *graph.
 		}
 		if checkNames {
 			if stored := attrString(vg, "name"); stored != "" && stored != l.Base().Name() {
-				return nil, fmt.Errorf("internal error: weight group %q belongs to layer %q, not %q", varsPath, stored, l.Base().Name())
+				return nil, fmt.Errorf("layer %q (%s): the weights in group %q were saved for a layer named %q: the config and the weights do not match",
+					l.Base().Name(), classes[i], varsPath, stored)
 			}
 		}
 		members, err := vg.Members()

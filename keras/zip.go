@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"strings"
 
@@ -18,11 +19,16 @@ const (
 	maxZipMembers      = 10000
 	maxMetadataBytes   = 1 << 20
 	defaultMaxZipBytes = 16 << 30 // model.weights.h5
+	// maxDeflateRatio is the most deflate can compress (1032:1, a stream
+	// of maximal matches): a member cannot inflate to more than this many
+	// times its stored size.
+	maxDeflateRatio = 1032
 )
 
 // kerasArchive is an open .keras zip.
 type kerasArchive struct {
 	name     string // the archive's path, for messages
+	size     int64  // the archive's size in bytes
 	zr       *zip.ReadCloser
 	members  map[string]*zip.File
 	metadata map[string]any
@@ -35,7 +41,12 @@ func openKerasZip(p string) (*kerasArchive, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading .keras archive: %w", err)
 	}
-	a := &kerasArchive{name: p, zr: zr, members: map[string]*zip.File{}}
+	st, err := os.Stat(p)
+	if err != nil {
+		zr.Close()
+		return nil, err
+	}
+	a := &kerasArchive{name: p, size: st.Size(), zr: zr, members: map[string]*zip.File{}}
 	if err := a.index(); err != nil {
 		zr.Close()
 		return nil, err
@@ -101,6 +112,12 @@ func (a *kerasArchive) open(name string, limit int64) (io.ReadCloser, int64, err
 	size := f.UncompressedSize64
 	if size > uint64(limit) {
 		return nil, 0, fmt.Errorf(".keras archive member %q declares %d bytes, more than the limit of %d", name, size, limit)
+	}
+	// The declared size is what we allocate: it must fit the stored bytes.
+	stored := f.CompressedSize64
+	if stored > uint64(a.size) || f.Method == zip.Store && size != stored ||
+		f.Method == zip.Deflate && size > stored*maxDeflateRatio+maxDeflateRatio {
+		return nil, 0, fmt.Errorf(".keras archive member %q declares %d bytes, which its %d stored bytes cannot hold (damaged archive)", name, size, stored)
 	}
 	rc, err := f.Open()
 	if err != nil {

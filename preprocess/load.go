@@ -190,6 +190,11 @@ func decodeGo(rs io.ReadSeeker, maxPixels int) (image.Image, string, error) {
 		return nil, "", fmt.Errorf("%s image is %dx%d = %d pixels, over the limit of %d (LoadImgOptions.MaxPixels)",
 			format, cfg.Width, cfg.Height, int64(cfg.Width)*int64(cfg.Height), maxPixels)
 	}
+	if format == "png" && n >= 26 && string(head[12:16]) == "IHDR" {
+		if err := checkPNGSize(rs, cfg, head[24], head[25]); err != nil {
+			return nil, "", err
+		}
+	}
 	if _, err := rs.Seek(0, io.SeekStart); err != nil {
 		return nil, "", err
 	}
@@ -213,6 +218,27 @@ func decodeGo(rs io.ReadSeeker, maxPixels int) (image.Image, string, error) {
 		}
 	}
 	return m, format, nil
+}
+
+// maxDeflateRatio is the most deflate can compress (1032:1).
+const maxDeflateRatio = 1032
+
+// checkPNGSize refuses a PNG whose pixels, at the bit depth and colour type
+// of its header, could not fit in the file even at deflate's highest
+// compression: a truncated file (or a forged header) would otherwise make
+// the decoder allocate the whole image before finding out.
+func checkPNGSize(rs io.ReadSeeker, cfg image.Config, depth, colorType byte) error {
+	size, err := rs.Seek(0, io.SeekEnd)
+	if err != nil {
+		return err
+	}
+	channels := map[byte]float64{0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[colorType]
+	pixelBytes := float64(cfg.Width) * float64(cfg.Height) * channels * float64(depth) / 8
+	if pixelBytes > float64(size)*maxDeflateRatio {
+		return fmt.Errorf("decoding png: the header declares %dx%d pixels (%.0f bytes), more than the file's %d bytes can hold (truncated file?)",
+			cfg.Width, cfg.Height, pixelBytes, size)
+	}
+	return nil
 }
 
 // fixPNG adjusts 16-bit PNGs with a tRNS chunk, which Go decodes as

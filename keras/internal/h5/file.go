@@ -164,7 +164,7 @@ func OpenImageReader(name string, r io.Reader, size int64) (*File, error) {
 	if size > maxImage {
 		return nil, fmt.Errorf("h5: open %s: image of %d bytes: %w", name, size, ErrTooLarge)
 	}
-	p := C.malloc(C.size_t(size))
+	p := C.h5go_malloc(C.size_t(size))
 	if p == nil {
 		return nil, fmt.Errorf("h5: open %s: cannot allocate %d bytes", name, size)
 	}

@@ -495,3 +495,7 @@ herr_t h5go_write_float32(hid_t loc, const char *path, int rank, const hsize_t *
 	KEEP_ERROR(H5Sclose(s));
 	return r;
 }
+
+// h5go_malloc is malloc: NULL when the memory is not there. (cgo's own
+// C.malloc aborts the program instead.)
+void *h5go_malloc(size_t n) { return malloc(n); }

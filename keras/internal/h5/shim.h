@@ -67,6 +67,7 @@ herr_t h5go_write_empty_float64(hid_t obj, const char *name);
 hid_t h5go_create_group(hid_t loc, const char *path);
 herr_t h5go_write_float32(hid_t loc, const char *path, int rank, const hsize_t *dims, const float *data);
 
+void *h5go_malloc(size_t n);
 ssize_t h5go_open_objects(hid_t file);
 int h5go_obj_addr(hid_t obj, unsigned long long *addr);
 
