@@ -12,3 +12,5 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 go test -count=1 ./... "$@"
+# Predict from many goroutines on one model, under the race detector.
+go test -count=1 -race -run 'Concurrent' ./hostile/ ./graph/ ./vgg16/

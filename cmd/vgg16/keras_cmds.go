@@ -581,6 +581,18 @@ func checkInputs(m *graph.Model, inputs []*ops.Tensor, names []string) error {
 	return nil
 }
 
+// newNpyReader is npyio.NewReader, whose header parser panics on some
+// malformed headers (e.g. one without its closing newline); the panic
+// becomes an error.
+func newNpyReader(r io.Reader) (rd *npyio.Reader, err error) {
+	defer func() {
+		if recover() != nil {
+			rd, err = nil, errors.New("the header dictionary cannot be parsed (write the file with numpy.save)")
+		}
+	}()
+	return npyio.NewReader(r)
+}
+
 // readInputNpy reads a float32 or float64 .npy file as a float32 tensor,
 // checking its header against the file size before reading.
 func readInputNpy(path string) (*ops.Tensor, error) {
@@ -612,7 +624,7 @@ func readInputNpy(path string) (*ops.Tensor, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	r, err := npyio.NewReader(bufio.NewReader(f))
+	r, err := newNpyReader(bufio.NewReader(f))
 	if err != nil {
 		return nil, fmt.Errorf("bad .npy header: %w", err)
 	}
