@@ -269,7 +269,15 @@ int h5go_link_names(hid_t group, h5go_names *out) {
 }
 
 // h5go_attr_names lists the attribute names of obj in increasing name order.
+//
+// H5Aiterate2 first builds a table of the object's attributes; in libhdf5
+// 1.10, when an attribute message fails to decode half way, it then frees the
+// table's slots that were never filled (memory reused from its free lists):
+// a crash that depends on what was freed before. H5Aexists walks and decodes
+// the same messages without a table and fails cleanly, so it goes first, with
+// a name no Keras file uses, to visit every message.
 int h5go_attr_names(hid_t obj, h5go_names *out) {
+	if (H5Aexists(obj, "\x01h5go attribute probe") < 0) return -1;
 	return H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_INC, NULL, attr_cb, out) < 0 ? -1 : 0;
 }
 
