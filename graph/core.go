@@ -57,6 +57,11 @@ func (l *DenseLayer) Build(in []Shape) (Shape, error) {
 
 // Forward implements Layer.
 func (l *DenseLayer) Forward(in []*ops.Tensor) (*ops.Tensor, error) {
+	return l.forwardBuffered(in, nil)
+}
+
+// forwardBuffered implements bufferedLayer: the output comes from a.
+func (l *DenseLayer) forwardBuffered(in []*ops.Tensor, a *arena) (*ops.Tensor, error) {
 	x := in[0]
 	k := l.weights[0].Shape[0]
 	if len(x.Shape) < 2 || x.Shape[len(x.Shape)-1] != k {
@@ -64,7 +69,7 @@ func (l *DenseLayer) Forward(in []*ops.Tensor) (*ops.Tensor, error) {
 	}
 	shape := append([]int(nil), x.Shape...)
 	shape[len(shape)-1] = l.Units
-	out := ops.New(shape...)
+	out := a.tensor(shape...)
 	var bias []float32
 	if l.UseBias {
 		bias = l.weights[1].Data

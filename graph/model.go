@@ -464,7 +464,13 @@ func (m *Model) run(inputs []*ops.Tensor, visit func(*Node, *ops.Tensor)) (map[*
 				return nil, fmt.Errorf("model %q: layer %q has no value for its input %d", m.name, n.Layer.Base().name, i)
 			}
 		}
-		out, err := forward(n.Layer, args, ar)
+		// Outputs go to the caller: they get buffers of their own size, not
+		// the arena's (whose best fit may be a far larger buffer).
+		nar := ar
+		if keep[n] {
+			nar = nil
+		}
+		out, err := forward(n.Layer, args, nar)
 		if err != nil {
 			return nil, fmt.Errorf("layer %q (%s): %w", n.Layer.Base().name, n.Layer.Base().class, err)
 		}
@@ -503,8 +509,8 @@ func forward(l Layer, args []*ops.Tensor, ar *arena) (out *ops.Tensor, err error
 }
 
 // bufferedLayer is implemented by layers whose output tensor can come from
-// a Predict call's arena (Conv2D so far, whose outputs dominate a CNN's
-// intermediate memory). forwardBuffered must behave as Forward, taking its
+// a Predict call's arena: Conv2D, whose outputs dominate a CNN's
+// intermediate memory, Dense and the 2-D poolings. forwardBuffered must behave as Forward, taking its
 // output from a.tensor (a fresh tensor when a is nil) and writing all of it.
 type bufferedLayer interface {
 	forwardBuffered(in []*ops.Tensor, a *arena) (*ops.Tensor, error)
@@ -516,8 +522,8 @@ type bufferedLayer interface {
 // later call. Each Predict call takes its own arena from the model's list,
 // so concurrent calls never share buffers; buffers of the returned outputs
 // are handed over to the caller and never reused. The arenas are kept with
-// the model (at most GOMAXPROCS idle ones, each with at most maxFree free
-// buffers), so their buffers live as long as the model does. In steady
+// the model (at most GOMAXPROCS idle ones, each keeping the buffers its
+// last call used), so their buffers live as long as the model does. In steady
 // state a Predict thus allocates no new buffers for the buffered layers,
 // which keeps the Go heap (and the process's peak RSS) near the weights
 // plus one pass's live activations, instead of letting garbage grow with
@@ -525,6 +531,9 @@ type bufferedLayer interface {
 type arena struct {
 	free  [][]float32 // released buffers, at full capacity
 	inUse [][]float32 // buffers handed out in the current call
+	// used holds the start address of every buffer handed out in the
+	// current call: the call's working set, which is what putArena keeps.
+	used map[uintptr]bool
 }
 
 // arenaList keeps a model's idle arenas, at most GOMAXPROCS of them (the
@@ -550,21 +559,24 @@ func (m *Model) getArena() *arena {
 	return &arena{}
 }
 
-// maxFree bounds the free buffers an idle arena keeps: the largest ones
-// stay (inputs of changing sizes would otherwise pile up small buffers that
-// no longer fit).
-const maxFree = 8
-
 // putArena keeps a for later calls once a call is over. Buffers still in
-// use then belong to the caller (outputs) or are garbage.
+// use then belong to the caller (outputs) or are garbage. Of the free
+// buffers, a keeps those the call used (its working set: in steady state,
+// with inputs of one size, a call then allocates nothing but its outputs)
+// and drops the others (left from calls on other input sizes, they would
+// otherwise pile up).
 func (m *Model) putArena(a *arena) {
 	clear(a.inUse)
 	a.inUse = a.inUse[:0]
-	if len(a.free) > maxFree {
-		sort.Slice(a.free, func(i, j int) bool { return cap(a.free[i]) > cap(a.free[j]) })
-		clear(a.free[maxFree:])
-		a.free = a.free[:maxFree]
+	keep := a.free[:0]
+	for _, b := range a.free {
+		if lo, _ := span(b); a.used[lo] {
+			keep = append(keep, b)
+		}
 	}
+	clear(a.free[len(keep):])
+	a.free = keep
+	clear(a.used)
 	l := &m.arenas
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -595,6 +607,11 @@ func (a *arena) tensor(shape ...int) *ops.Tensor {
 		buf = make([]float32, n)
 	}
 	a.inUse = append(a.inUse, buf[:cap(buf)])
+	if a.used == nil {
+		a.used = map[uintptr]bool{}
+	}
+	lo, _ := span(buf)
+	a.used[lo] = true
 	return &ops.Tensor{Shape: append([]int(nil), shape...), Data: buf[:n]}
 }
 

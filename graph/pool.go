@@ -66,6 +66,11 @@ func (l *Pooling2DLayer) Build(in []Shape) (Shape, error) {
 
 // Forward implements Layer.
 func (l *Pooling2DLayer) Forward(in []*ops.Tensor) (*ops.Tensor, error) {
+	return l.forwardBuffered(in, nil)
+}
+
+// forwardBuffered implements bufferedLayer: the output comes from a.
+func (l *Pooling2DLayer) forwardBuffered(in []*ops.Tensor, a *arena) (*ops.Tensor, error) {
 	x := in[0]
 	if len(x.Shape) != 4 {
 		return nil, fmt.Errorf("expects a 4-D input, got shape %v", x.Shape)
@@ -75,7 +80,7 @@ func (l *Pooling2DLayer) Forward(in []*ops.Tensor) (*ops.Tensor, error) {
 		return nil, err
 	}
 	p.N = x.Shape[0]
-	out := ops.New(p.N, p.OH, p.OW, p.C)
+	out := a.tensor(p.N, p.OH, p.OW, p.C)
 	if l.max {
 		ops.MaxPool2D(out.Data, x.Data, p)
 	} else {
