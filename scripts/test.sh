@@ -12,5 +12,7 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 go test -count=1 ./... "$@"
-# Predict from many goroutines on one model, under the race detector.
-go test -count=1 -race -run 'Concurrent' ./hostile/ ./graph/ ./vgg16/
+# Under the race detector: Predict from many goroutines on each reference
+# model (every layer type, the per-call arenas), and HDF5 reads from many
+# goroutines on one file.
+go test -count=1 -race -run 'Concurrent' ./hostile/ ./keras/internal/h5/

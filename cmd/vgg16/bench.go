@@ -44,6 +44,7 @@ type benchResult struct {
 	Backend        string   `json:"backend"`
 	GOMAXPROCS     int      `json:"gomaxprocs"`
 	GoVersion      string   `json:"go"`
+	GCBetween      bool     `json:"gc_between_passes"`
 }
 
 func benchCommand() *cli.Command {
@@ -57,7 +58,9 @@ it a batch of random 224×224×3 images, runs --warmup untimed passes, then
 convolutions' effective GFLOP/s (30.94 GFLOP per image, a multiply-add
 counted as 2), the CPU time per image, the peak resident memory (VmHWM)
 next to the weights' size, and the compute backend. Garbage is collected
-before each timed pass (untimed), so the peak RSS is one pass's working set.
+before each timed pass (untimed), so the peak RSS is one pass's working set;
+--gc=false runs the passes back to back, as a service would, and leaves
+collection to Go's collector (GOGC, GOMEMLIMIT).
 GOMAXPROCS and OPENBLAS_NUM_THREADS apply as usual (see PERF.md);
 scripts/bench-vs-pytorch.sh compares it with PyTorch.`,
 		Flags: []cli.Flag{
@@ -65,6 +68,7 @@ scripts/bench-vs-pytorch.sh compares it with PyTorch.`,
 			&cli.IntFlag{Name: "repeat", Value: 5, Usage: "timed passes"},
 			&cli.IntFlag{Name: "warmup", Value: 1, Usage: "untimed passes first (buffers, caches)"},
 			&cli.StringFlag{Name: "weights", Usage: "load this VGG16 weights `FILE` (with the top, e.g. Keras's ImageNet file) instead of random weights, and time the load"},
+			&cli.BoolFlag{Name: "gc", Value: true, Usage: "collect garbage before each timed pass (untimed); --gc=false: back to back"},
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON object"},
 		},
 		Action: runBench,
@@ -85,7 +89,8 @@ func runBench(c *cli.Context) error {
 		return fmt.Errorf("--warmup must be between 0 and 10000, got %d", warmup)
 	}
 	res := benchResult{Impl: "go", Batch: batch, Repeat: repeat, Backend: ops.Backend(),
-		GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(), Weights: "random"}
+		GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(), Weights: "random",
+		GCBetween: c.Bool("gc")}
 
 	graph.ResetNames()
 	var m *graph.Model
@@ -128,7 +133,9 @@ func runBench(c *cli.Context) error {
 		// RSS is one pass's working set rather than however much garbage
 		// Go's collector lets accumulate before its next cycle (with
 		// GOGC=100 it waits for the heap to double, +553 MB here).
-		runtime.GC()
+		if res.GCBetween {
+			runtime.GC()
+		}
 		cpu0 := cpuSeconds()
 		start := time.Now()
 		out, err := m.Predict(x)
@@ -172,8 +179,12 @@ func runBench(c *cli.Context) error {
 	fmt.Fprintf(w, "time:     %.1f ms/image best, %.1f median (%.2f images/s; convolutions at %.0f GFLOP/s effective); CPU %.1f ms/image\n",
 		res.MsPerImage, res.MedianMs, res.ImagesPerSec, res.ConvGFLOPs, res.CPUMsPerImage)
 	if res.PeakRSS > 0 {
-		fmt.Fprintf(w, "memory:   peak RSS %.0f MiB = %.2f × the weights (RSS after loading %.0f MiB)\n",
-			res.PeakRSS, res.PeakRSSOverWts, res.RSSAfterLoad)
+		gc := "garbage collected before each pass"
+		if !res.GCBetween {
+			gc = "passes back to back"
+		}
+		fmt.Fprintf(w, "memory:   peak RSS %.0f MiB = %.2f × the weights (RSS after loading %.0f MiB; %s)\n",
+			res.PeakRSS, res.PeakRSSOverWts, res.RSSAfterLoad, gc)
 	}
 	return nil
 }

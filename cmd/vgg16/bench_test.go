@@ -18,7 +18,7 @@ func TestBench(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("bench --json printed %q: %v", out, err)
 	}
-	if r.Impl != "go" || r.Batch != 1 || r.Repeat != 1 || r.Weights != "random" || r.LoadSeconds != nil {
+	if r.Impl != "go" || r.Batch != 1 || r.Repeat != 1 || r.Weights != "random" || r.LoadSeconds != nil || !r.GCBetween {
 		t.Errorf("bench --json: %+v", r)
 	}
 	if r.Params != 138357544 || r.WeightBytes != 4*138357544 {
@@ -37,8 +37,8 @@ func TestBench(t *testing.T) {
 		t.Errorf("backend %q, GOMAXPROCS %d", r.Backend, r.GOMAXPROCS)
 	}
 
-	text := mustRun(t, "bench", "--repeat", "1", "--warmup", "0", "--batch", "2")
-	for _, want := range []string{"batch 2", "ms/image best", "peak RSS", "random"} {
+	text := mustRun(t, "bench", "--repeat", "1", "--warmup", "0", "--batch", "2", "--gc=false")
+	for _, want := range []string{"batch 2", "ms/image best", "peak RSS", "random", "passes back to back"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("bench output lacks %q:\n%s", want, text)
 		}
