@@ -3,15 +3,13 @@ package graph_test
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
 	"testing"
 
-	"github.com/sbinet/npyio"
-
 	g "github.com/kerago/kerago/graph"
+	"github.com/kerago/kerago/internal/reftest"
 	"github.com/kerago/kerago/ops"
 )
 
@@ -266,50 +264,6 @@ type refManifest struct {
 	} `json:"layers"`
 }
 
-// readNpy reads a float32 .npy file (any float or int dtype is converted).
-func readNpy(t *testing.T, path string) *ops.Tensor {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := npyio.NewReader(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	shape := r.Header.Descr.Shape
-	var data []float32
-	if err := r.Read(&data); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	tt, err := ops.FromData(data, shape...)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return tt
-}
-
-// relErr is max|got-want| / max|want| (the absolute error when want is all 0).
-func relErr(got, want *ops.Tensor) (float64, error) {
-	if fmt.Sprint(got.Shape) != fmt.Sprint(want.Shape) {
-		return 0, fmt.Errorf("shape %v, Keras %v", got.Shape, want.Shape)
-	}
-	var maxDiff, maxRef float64
-	for i, w := range want.Data {
-		d := math.Abs(float64(got.Data[i]) - float64(w))
-		if math.IsNaN(d) {
-			return math.Inf(1), nil
-		}
-		maxDiff = math.Max(maxDiff, d)
-		maxRef = math.Max(maxRef, math.Abs(float64(w)))
-	}
-	if maxRef == 0 {
-		return maxDiff, nil
-	}
-	return maxDiff / maxRef, nil
-}
-
 // TestLayersMatchKeras compares every layer's output with real Keras's,
 // within 1e-4 · max|keras|, and reports the worst relative error.
 func TestLayersMatchKeras(t *testing.T) {
@@ -352,7 +306,7 @@ func TestLayersMatchKeras(t *testing.T) {
 					t.Fatalf("layer %q: %d weights, Keras has %d", l.Name, len(ws), len(l.Weights))
 				}
 				for i, w := range l.Weights {
-					v := readNpy(t, filepath.Join(dir, w.File))
+					v := reftest.MustReadNpy(t, filepath.Join(dir, w.File))
 					if fmt.Sprint(v.Shape) != fmt.Sprint(ws[i].Shape) {
 						t.Fatalf("layer %q weight %d: Go shape %v, Keras %v", l.Name, i, ws[i].Shape, v.Shape)
 					}
@@ -364,7 +318,7 @@ func TestLayersMatchKeras(t *testing.T) {
 			}
 			var inputs []*ops.Tensor
 			for _, in := range man.Inputs {
-				inputs = append(inputs, readNpy(t, filepath.Join(dir, in.File)))
+				inputs = append(inputs, reftest.MustReadNpy(t, filepath.Join(dir, in.File)))
 			}
 			// Collect each layer's outputs in call order.
 			got := map[string][]*ops.Tensor{}
@@ -382,8 +336,8 @@ func TestLayersMatchKeras(t *testing.T) {
 						t.Errorf("layer %q: Keras has call %d, Go has %d calls", l.Name, k, len(got[l.Name]))
 						continue
 					}
-					want := readNpy(t, filepath.Join(dir, node.Outputs[0].File))
-					e, err := relErr(got[l.Name][k], want)
+					want := reftest.MustReadNpy(t, filepath.Join(dir, node.Outputs[0].File))
+					e, err := reftest.RelErr(got[l.Name][k], want)
 					if err != nil {
 						t.Errorf("layer %q call %d: %v", l.Name, k, err)
 						continue

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/kerago/kerago/internal/reftest"
 	"github.com/kerago/kerago/keras"
 	"github.com/kerago/kerago/ops"
 )
@@ -47,7 +48,7 @@ func TestConcurrentPredict(t *testing.T) {
 		}
 		var xs []*ops.Tensor
 		for _, in := range m.Inputs {
-			x, err := readNpy(filepath.Join(dir, in.File))
+			x, err := reftest.ReadNpy(filepath.Join(dir, in.File))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,7 +75,7 @@ func TestConcurrentPredict(t *testing.T) {
 				}
 				var want []*ops.Tensor
 				for _, o := range outs {
-					w, err := readNpy(filepath.Join(dir, o))
+					w, err := reftest.ReadNpy(filepath.Join(dir, o))
 					if err != nil {
 						t.Fatal(err)
 					}

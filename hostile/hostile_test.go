@@ -34,9 +34,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sbinet/npyio"
-
 	"github.com/kerago/kerago/internal/malformed"
+	"github.com/kerago/kerago/internal/reftest"
 	"github.com/kerago/kerago/keras"
 	"github.com/kerago/kerago/ops"
 	"github.com/kerago/kerago/preprocess"
@@ -189,24 +188,6 @@ func want(t *testing.T, c malformed.Case, op string, err error) {
 	checkErr(t, c, op, err)
 }
 
-// readNpy reads a float32 .npy file.
-func readNpy(path string) (*ops.Tensor, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	r, err := npyio.NewReader(f)
-	if err != nil {
-		return nil, err
-	}
-	var data []float32
-	if err := r.Read(&data); err != nil {
-		return nil, err
-	}
-	return ops.FromData(data, r.Header.Descr.Shape...)
-}
-
 // runLibrary runs one case through the library.
 func runLibrary(t *testing.T, c malformed.Case) libResult {
 	var res libResult
@@ -231,7 +212,7 @@ func runLibrary(t *testing.T, c malformed.Case) libResult {
 			// A model that loads must run (or refuse its input clearly).
 			var xs []*ops.Tensor
 			for _, p := range c.Source.Inputs {
-				x, err := readNpy(p)
+				x, err := reftest.ReadNpy(p)
 				if err != nil {
 					t.Fatal(err)
 				}

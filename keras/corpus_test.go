@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/kerago/kerago/graph"
+	"github.com/kerago/kerago/internal/reftest"
 	"github.com/kerago/kerago/ops"
 )
 
@@ -60,12 +61,12 @@ func (s storedArray) compare(t *testing.T, dir string, got *ops.Tensor) (float64
 		return math.Inf(1), fmt.Errorf("shape %v, Keras has %v", got.Shape, s.Shape)
 	}
 	if s.File != "" {
-		return relErr(got, readNpy(t, filepath.Join(dir, s.File), 0))
+		return reftest.RelErr(got, readNpy(t, filepath.Join(dir, s.File), 0))
 	}
 	worst := 0.0
 	for _, c := range s.Crops {
 		want := readNpy(t, filepath.Join(dir, c.File), 0)
-		e, err := relErr(window(got, c.Axes, c.Start, c.Shape[c.Axes[0]:c.Axes[1]+1]), want)
+		e, err := reftest.RelErr(window(got, c.Axes, c.Start, c.Shape[c.Axes[0]:c.Axes[1]+1]), want)
 		if err != nil {
 			return e, err
 		}
@@ -293,7 +294,7 @@ func TestCorpusTestVector(t *testing.T) {
 		t.Fatal(err)
 	}
 	wt, _ := ops.FromData(toF32(want), 5, 1)
-	e, err := relErr(out[0], wt)
+	e, err := reftest.RelErr(out[0], wt)
 	if err != nil || e > tolerance {
 		t.Fatalf("outputs %v, Keras 2.1.3 computed %v: relative error %.3g (%v)", out[0].Data, want, e, err)
 	}

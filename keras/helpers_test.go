@@ -1,14 +1,11 @@
 package keras
 
 import (
-	"fmt"
 	"math"
 	"os"
-	"slices"
 	"testing"
 
-	"github.com/sbinet/npyio"
-
+	"github.com/kerago/kerago/internal/reftest"
 	"github.com/kerago/kerago/ops"
 )
 
@@ -27,56 +24,11 @@ func needCorpus(t *testing.T) {
 // file as a tensor.
 func readNpy(t *testing.T, path string, scale float64) *ops.Tensor {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := npyio.NewReader(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	shape := append([]int(nil), r.Header.Descr.Shape...)
-	var data []float32
 	if scale != 0 {
-		var u []uint8
-		if err := r.Read(&u); err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		data = make([]float32, len(u))
 		// float32(k)/255 in float32, as numpy computed it.
-		for i, v := range u {
-			data[i] = float32(v) / float32(math.Round(1/scale))
-		}
-	} else if err := r.Read(&data); err != nil {
-		t.Fatalf("%s: %v", path, err)
+		return reftest.MustReadNpyUint8(t, path, float32(math.Round(1/scale)))
 	}
-	ten, err := ops.FromData(data, shape...)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return ten
-}
-
-// relErr returns max|got-want| / max|want| (max|got-want| if want is all
-// zero), and an error if the shapes differ.
-func relErr(got, want *ops.Tensor) (float64, error) {
-	if !slices.Equal(got.Shape, want.Shape) {
-		return math.Inf(1), fmt.Errorf("shape %v, Keras has %v", got.Shape, want.Shape)
-	}
-	var diff, scale float64
-	for i, w := range want.Data {
-		d := math.Abs(float64(got.Data[i]) - float64(w))
-		if math.IsNaN(d) {
-			return math.Inf(1), fmt.Errorf("NaN at %d", i)
-		}
-		diff = math.Max(diff, d)
-		scale = math.Max(scale, math.Abs(float64(w)))
-	}
-	if scale == 0 {
-		return diff, nil
-	}
-	return diff / scale, nil
+	return reftest.MustReadNpy(t, path)
 }
 
 // nhwcToNCHW transposes a 4-D tensor from (N,H,W,C) to (N,C,H,W).

@@ -343,180 +343,112 @@ func (x *layerCtx) dilation() ([2]int, error) {
 
 // ---- builders ----
 
+// convConfig is what the configs of the convolution layers share.
+type convConfig struct {
+	req         layoutReq
+	cf          bool // channels_first (or Keras 1 "th")
+	filters     int  // 0 for DepthwiseConv2D
+	ks, st, dil [2]int
+	pad         string
+	mult        int // depth_multiplier; 0 for Conv2D and Conv2DTranspose
+	bias        bool
+	act         string
+}
+
+// convConfig reads the keys shared by the convolutions, in the order
+// Keras's constructors check them: groups (refused unless 1) when
+// groups, filters when filters, depth_multiplier when mult.
+func (x *layerCtx) convConfig(groups, filters, mult bool) (c convConfig, err error) {
+	if c.req, c.cf, err = x.spatialReq(); err != nil {
+		return c, err
+	}
+	if groups {
+		if err := x.noGroups(); err != nil {
+			return c, err
+		}
+	}
+	if filters {
+		if c.filters, err = x.filters(); err != nil {
+			return c, err
+		}
+	}
+	if c.ks, err = x.kernelSize(); err != nil {
+		return c, err
+	}
+	if c.st, err = x.strides(1); err != nil {
+		return c, err
+	}
+	if c.dil, err = x.dilation(); err != nil {
+		return c, err
+	}
+	if c.pad, err = x.padding("border_mode"); err != nil {
+		return c, err
+	}
+	if mult {
+		if c.mult, err = x.c.integer("depth_multiplier", 1, 1); err != nil {
+			return c, err
+		}
+	}
+	if c.bias, err = x.useBias(); err != nil {
+		return c, err
+	}
+	if c.act, err = x.activation("activation"); err != nil {
+		return c, err
+	}
+	if c.cf && (c.act == "softmax" || c.act == "log_softmax") {
+		return c, x.c.errorf("activation", "%s over the last axis of a channels_first output is not supported", c.act)
+	}
+	return c, nil
+}
+
+// opts returns the graph options of c, for layer name.
+func (c convConfig) opts(name string) []graph.Opt {
+	o := []graph.Opt{graph.Name(name), graph.Strides(c.st[0], c.st[1]), graph.DilationRate(c.dil[0], c.dil[1]),
+		graph.Padding(c.pad), graph.UseBias(c.bias), graph.Activation(c.act)}
+	if c.mult > 0 {
+		o = append(o, graph.DepthMultiplier(c.mult))
+	}
+	return o
+}
+
+// built wraps the graph layer l made from c.
+func (c convConfig) built(x *layerCtx, l graph.Layer) *builtLayer {
+	return &builtLayer{layer: l, req: c.req, hint: layerHint{kerasClass: x.class, channelsFirst: c.cf}}
+}
+
 func buildConv2D(x *layerCtx) (*builtLayer, error) {
-	req, cf, err := x.spatialReq()
+	c, err := x.convConfig(true, true, false)
 	if err != nil {
 		return nil, err
 	}
-	if err := x.noGroups(); err != nil {
-		return nil, err
-	}
-	filters, err := x.filters()
-	if err != nil {
-		return nil, err
-	}
-	ks, err := x.kernelSize()
-	if err != nil {
-		return nil, err
-	}
-	st, err := x.strides(1)
-	if err != nil {
-		return nil, err
-	}
-	dil, err := x.dilation()
-	if err != nil {
-		return nil, err
-	}
-	pad, err := x.padding("border_mode")
-	if err != nil {
-		return nil, err
-	}
-	bias, err := x.useBias()
-	if err != nil {
-		return nil, err
-	}
-	act, err := x.activation("activation")
-	if err != nil {
-		return nil, err
-	}
-	if cf && (act == "softmax" || act == "log_softmax") {
-		return nil, x.c.errorf("activation", "%s over the last axis of a channels_first output is not supported", act)
-	}
-	l := graph.Conv2D(filters, ks, graph.Name(x.name), graph.Strides(st[0], st[1]), graph.DilationRate(dil[0], dil[1]),
-		graph.Padding(pad), graph.UseBias(bias), graph.Activation(act))
-	return &builtLayer{layer: l, req: req, hint: layerHint{kerasClass: x.class, channelsFirst: cf}}, nil
+	return c.built(x, graph.Conv2D(c.filters, c.ks, c.opts(x.name)...)), nil
 }
 
 func buildDepthwise(x *layerCtx) (*builtLayer, error) {
-	req, cf, err := x.spatialReq()
+	c, err := x.convConfig(false, false, true)
 	if err != nil {
 		return nil, err
 	}
-	ks, err := x.kernelSize()
-	if err != nil {
-		return nil, err
-	}
-	st, err := x.strides(1)
-	if err != nil {
-		return nil, err
-	}
-	dil, err := x.dilation()
-	if err != nil {
-		return nil, err
-	}
-	pad, err := x.padding("border_mode")
-	if err != nil {
-		return nil, err
-	}
-	mult, err := x.c.integer("depth_multiplier", 1, 1)
-	if err != nil {
-		return nil, err
-	}
-	bias, err := x.useBias()
-	if err != nil {
-		return nil, err
-	}
-	act, err := x.activation("activation")
-	if err != nil {
-		return nil, err
-	}
-	if cf && (act == "softmax" || act == "log_softmax") {
-		return nil, x.c.errorf("activation", "%s over the last axis of a channels_first output is not supported", act)
-	}
-	l := graph.DepthwiseConv2D(ks, graph.Name(x.name), graph.Strides(st[0], st[1]), graph.DilationRate(dil[0], dil[1]),
-		graph.Padding(pad), graph.DepthMultiplier(mult), graph.UseBias(bias), graph.Activation(act))
-	return &builtLayer{layer: l, req: req, hint: layerHint{kerasClass: x.class, channelsFirst: cf}}, nil
+	return c.built(x, graph.DepthwiseConv2D(c.ks, c.opts(x.name)...)), nil
 }
 
 func buildSeparable(x *layerCtx) (*builtLayer, error) {
 	if x.class == "SeparableConvolution2D" {
 		return nil, fmt.Errorf("%s: Keras 1 SeparableConvolution2D is not supported (no test file; re-save the model with Keras 2 or later)", x.c.where)
 	}
-	req, cf, err := x.spatialReq()
+	c, err := x.convConfig(false, true, true)
 	if err != nil {
 		return nil, err
 	}
-	filters, err := x.filters()
-	if err != nil {
-		return nil, err
-	}
-	ks, err := x.kernelSize()
-	if err != nil {
-		return nil, err
-	}
-	st, err := x.strides(1)
-	if err != nil {
-		return nil, err
-	}
-	dil, err := x.dilation()
-	if err != nil {
-		return nil, err
-	}
-	pad, err := x.padding("border_mode")
-	if err != nil {
-		return nil, err
-	}
-	mult, err := x.c.integer("depth_multiplier", 1, 1)
-	if err != nil {
-		return nil, err
-	}
-	bias, err := x.useBias()
-	if err != nil {
-		return nil, err
-	}
-	act, err := x.activation("activation")
-	if err != nil {
-		return nil, err
-	}
-	if cf && (act == "softmax" || act == "log_softmax") {
-		return nil, x.c.errorf("activation", "%s over the last axis of a channels_first output is not supported", act)
-	}
-	l := graph.SeparableConv2D(filters, ks, graph.Name(x.name), graph.Strides(st[0], st[1]), graph.DilationRate(dil[0], dil[1]),
-		graph.Padding(pad), graph.DepthMultiplier(mult), graph.UseBias(bias), graph.Activation(act))
-	return &builtLayer{layer: l, req: req, hint: layerHint{kerasClass: x.class, channelsFirst: cf}}, nil
+	return c.built(x, graph.SeparableConv2D(c.filters, c.ks, c.opts(x.name)...)), nil
 }
 
 func buildConvTranspose(x *layerCtx) (*builtLayer, error) {
-	req, cf, err := x.spatialReq()
+	c, err := x.convConfig(true, true, false)
 	if err != nil {
 		return nil, err
 	}
-	if err := x.noGroups(); err != nil {
-		return nil, err
-	}
-	filters, err := x.filters()
-	if err != nil {
-		return nil, err
-	}
-	ks, err := x.kernelSize()
-	if err != nil {
-		return nil, err
-	}
-	st, err := x.strides(1)
-	if err != nil {
-		return nil, err
-	}
-	dil, err := x.dilation()
-	if err != nil {
-		return nil, err
-	}
-	pad, err := x.padding("border_mode")
-	if err != nil {
-		return nil, err
-	}
-	bias, err := x.useBias()
-	if err != nil {
-		return nil, err
-	}
-	act, err := x.activation("activation")
-	if err != nil {
-		return nil, err
-	}
-	if cf && (act == "softmax" || act == "log_softmax") {
-		return nil, x.c.errorf("activation", "%s over the last axis of a channels_first output is not supported", act)
-	}
-	opts := []graph.Opt{graph.Name(x.name), graph.Strides(st[0], st[1]), graph.DilationRate(dil[0], dil[1]),
-		graph.Padding(pad), graph.UseBias(bias), graph.Activation(act)}
+	opts := c.opts(x.name)
 	if x.c.has("output_padding") {
 		op, err := x.c.pair("output_padding", 0, 0)
 		if err != nil {
@@ -524,8 +456,7 @@ func buildConvTranspose(x *layerCtx) (*builtLayer, error) {
 		}
 		opts = append(opts, graph.OutputPadding(op[0], op[1]))
 	}
-	l := graph.Conv2DTranspose(filters, ks, opts...)
-	return &builtLayer{layer: l, req: req, hint: layerHint{kerasClass: x.class, channelsFirst: cf}}, nil
+	return c.built(x, graph.Conv2DTranspose(c.filters, c.ks, opts...)), nil
 }
 
 func buildDense(x *layerCtx) (*builtLayer, error) {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/kerago/kerago/internal/reftest"
 	"github.com/kerago/kerago/ops"
 )
 
@@ -92,7 +93,7 @@ func TestReferenceCases(t *testing.T) {
 						continue
 					}
 					want := readNpy(t, filepath.Join(dir, layer.Nodes[0].Outputs[0].File), 0)
-					e, err := relErr(got, want)
+					e, err := reftest.RelErr(got, want)
 					if err != nil || e > tolerance {
 						t.Errorf("layer %q (%s): error %.3g (%v)", layer.Name, layer.ClassName, e, err)
 					}
@@ -111,7 +112,7 @@ func TestReferenceCases(t *testing.T) {
 					if keras3File && k < len(m.Keras3Outputs) {
 						f = m.Keras3Outputs[k]
 					}
-					e, err := relErr(outs[k], readNpy(t, filepath.Join(dir, f), 0))
+					e, err := reftest.RelErr(outs[k], readNpy(t, filepath.Join(dir, f), 0))
 					if err != nil || e > tolerance {
 						t.Errorf("output %d (%s): error %.3g (%v)", k, o.Layer, e, err)
 					}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/kerago/kerago/graph"
+	"github.com/kerago/kerago/internal/reftest"
 	"github.com/kerago/kerago/ops"
 )
 
@@ -159,7 +160,7 @@ func TestTheanoKernelsMatter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e, _ := relErr(out[0], want)
+		e, _ := reftest.RelErr(out[0], want)
 		if (e <= tolerance) != c.agree {
 			t.Errorf("backend %q: relative error %.3g, want agreement %v", c.backend, e, c.agree)
 		}

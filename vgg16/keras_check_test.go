@@ -11,9 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sbinet/npyio"
-
 	"github.com/kerago/kerago/graph"
+	"github.com/kerago/kerago/internal/reftest"
 	"github.com/kerago/kerago/ops"
 	"github.com/kerago/kerago/preprocess"
 )
@@ -29,28 +28,6 @@ type checkManifest struct {
 		Stem string `json:"stem"`
 		Top5 []int  `json:"top5"`
 	} `json:"images"`
-}
-
-func readNpy(t *testing.T, path string) *ops.Tensor {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := npyio.NewReader(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	var v []float32
-	if err := r.Read(&v); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	x, err := ops.FromData(v, r.Header.Descr.Shape...)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return x
 }
 
 // worst returns max|got - want| and max|want|.
@@ -112,7 +89,7 @@ func TestFullSizeVGG16MatchesKeras(t *testing.T) {
 
 	for _, im := range man.Images {
 		refDir := filepath.Join(dir, "outputs", im.Stem)
-		x := readNpy(t, filepath.Join(refDir, "input.npy"))
+		x := reftest.MustReadNpy(t, filepath.Join(refDir, "input.npy"))
 
 		// Go's load_img + img_to_array + preprocess_input must give Keras's input.
 		img, err := preprocess.LoadImg(im.PNG, preprocess.LoadImgOptions{TargetSize: [2]int{224, 224}})
@@ -139,7 +116,7 @@ func TestFullSizeVGG16MatchesKeras(t *testing.T) {
 		fmt.Printf("%s: forward pass with all activations kept %v\n", im.Stem, time.Since(start).Round(time.Millisecond))
 		fmt.Printf("  %-14s %-22s %12s %12s %10s\n", "layer", "shape", "max|keras|", "max|diff|", "diff/max")
 		for _, name := range man.Layers {
-			want := readNpy(t, filepath.Join(refDir, name+".npy"))
+			want := reftest.MustReadNpy(t, filepath.Join(refDir, name+".npy"))
 			got := acts[name]
 			if got == nil || fmt.Sprint(got.Shape) != fmt.Sprint(want.Shape) {
 				t.Errorf("%s %s: got %v, Keras shape %v", im.Stem, name, got, want.Shape)
@@ -183,12 +160,12 @@ func TestFullSizeVGG16MatchesKeras(t *testing.T) {
 	}
 	fmt.Printf("load vgg16_notop.h5 (59 MB): %v\n", time.Since(start).Round(time.Millisecond))
 	im := man.Images[0]
-	x := readNpy(t, filepath.Join(dir, "outputs", im.Stem, "input.npy"))
+	x := reftest.MustReadNpy(t, filepath.Join(dir, "outputs", im.Stem, "input.npy"))
 	out, err := nm.Predict(x)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := readNpy(t, filepath.Join(dir, "outputs", im.Stem, "block5_pool.npy"))
+	want := reftest.MustReadNpy(t, filepath.Join(dir, "outputs", im.Stem, "block5_pool.npy"))
 	if d, s := worst(out[0], want); d > 1e-4*s {
 		t.Errorf("notop block5_pool: max error %g > 1e-4 · %g", d, s)
 	} else {
