@@ -100,6 +100,11 @@ hid_t h5go_open_file(const char *path) {
 	// and read-only file systems.
 	H5Pset_file_locking(fapl, 0, 1);
 #endif
+	// The read-only driver of vfd.c (libhdf5's default, sec2, on 1.13+).
+	if (h5go_ro_fapl(fapl, NULL, 0) < 0) {
+		KEEP_ERROR(H5Pclose(fapl));
+		return -1;
+	}
 	hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
 	KEEP_ERROR(H5Pclose(fapl));
 	return f;
@@ -109,7 +114,19 @@ hid_t h5go_open_file(const char *path) {
 // library neither copies nor frees buf, which must stay valid until the file is
 // closed.
 hid_t h5go_open_image(void *buf, size_t n) {
-	return H5LTopen_file_image(buf, n, H5LT_FILE_IMAGE_DONT_COPY | H5LT_FILE_IMAGE_DONT_RELEASE);
+	if (!h5go_ro_driver()) {
+		return H5LTopen_file_image(buf, n, H5LT_FILE_IMAGE_DONT_COPY | H5LT_FILE_IMAGE_DONT_RELEASE);
+	}
+	// The read-only driver of vfd.c, reading buf in place.
+	hid_t fapl = new_fapl();
+	if (fapl < 0) return -1;
+	if (h5go_ro_fapl(fapl, buf, n) < 0) {
+		KEEP_ERROR(H5Pclose(fapl));
+		return -1;
+	}
+	hid_t f = H5Fopen("<memory image>", H5F_ACC_RDONLY, fapl);
+	KEEP_ERROR(H5Pclose(fapl));
+	return f;
 }
 
 hid_t h5go_create_file(const char *path) {

@@ -42,6 +42,8 @@ void h5go_silence(void);
 size_t h5go_take_error(char *buf, size_t n);
 
 hid_t h5go_open_file(const char *path);
+herr_t h5go_ro_fapl(hid_t fapl, const void *mem, size_t size);
+int h5go_ro_driver(void);
 hid_t h5go_open_image(void *buf, size_t n);
 hid_t h5go_create_file(const char *path);
 hid_t h5go_lapl(void);
