@@ -41,6 +41,9 @@ func (m attrMeta) fileBytesPerElem() int64 {
 
 // attrExists reports whether oid has attribute name. mu must be held.
 func (o Object) attrExists(oid C.hid_t, name string) (bool, error) {
+	if err := o.checkAttrMessages(oid); err != nil {
+		return false, err
+	}
 	cname, free, err := cstr(name)
 	if err != nil {
 		return false, o.errorf("attribute %q: %w", name, err)
@@ -128,6 +131,9 @@ func (o Object) withObject(fn func(oid C.hid_t) error) error {
 func (o Object) AttrNames() ([]string, error) {
 	var out []string
 	err := o.withObject(func(oid C.hid_t) error {
+		if err := o.checkAttrMessages(oid); err != nil {
+			return err
+		}
 		l := C.h5go_names{limit: C.size_t(o.f.limit())}
 		if C.h5go_attr_names(oid, &l) < 0 {
 			err := o.libError("list attributes")

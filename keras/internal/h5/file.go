@@ -56,6 +56,9 @@ type File struct {
 	heapChecked bool       // checkHeaps has run
 	heapErr     error      // and found this
 	heaps       *heapIndex // or this
+
+	sb           *heapIndex       // the superblock's field sizes (no collections), read once
+	attrsChecked map[uint64]error // checkAttrMessages's verdict by object header address
 }
 
 // Open opens the HDF5 file at path read-only. It checks first that path is a

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"unsafe"
 )
@@ -294,10 +295,12 @@ const (
 	msgAttribute    = 0x0c
 )
 
-// attrData returns the raw data of attribute name in the version-1 object
-// header at the absolute address addr, or found == false when the header is
-// not version 1 or holds no such attribute message.
-func attrData(r io.ReaderAt, size int64, hi *heapIndex, addr int64, name string) (data []byte, found bool, err error) {
+// walkV1Header calls fn with the type, flags and body of every message of
+// the version-1 object header at the absolute address addr, following
+// continuation blocks, until fn returns stop or an error. v1 is false (and
+// fn never called) when the header is not version 1: version-2 headers
+// carry checksums that libhdf5 verifies.
+func walkV1Header(r io.ReaderAt, size int64, hi *heapIndex, addr int64, fn func(typ uint16, flags byte, body []byte) (stop bool, err error)) (v1 bool, err error) {
 	read := func(at, n int64) ([]byte, error) {
 		if at < 0 || n < 0 || at > size || n > size-at {
 			return nil, fmt.Errorf("object header block at byte %d (%d bytes) lies outside the file: %w", at, n, ErrCorrupt)
@@ -310,20 +313,20 @@ func attrData(r io.ReaderAt, size int64, hi *heapIndex, addr int64, name string)
 	}
 	prefix, err := read(addr, 16)
 	if err != nil {
-		return nil, false, err
+		return false, err
 	}
 	if prefix[0] != 1 {
-		return nil, false, nil // "OHDR" (version 2) or not a header libhdf5 would accept
+		return false, nil // "OHDR" (version 2) or not a header libhdf5 would accept
 	}
 	type block struct{ at, n int64 }
 	blocks := []block{{addr + 16, int64(binary.LittleEndian.Uint32(prefix[8:]))}}
 	for k := 0; k < len(blocks); k++ {
 		if k > 1024 {
-			return nil, false, fmt.Errorf("object header at byte %d has over 1024 continuation blocks: %w", addr, ErrCorrupt)
+			return true, fmt.Errorf("object header at byte %d has over 1024 continuation blocks: %w", addr, ErrCorrupt)
 		}
 		b, err := read(blocks[k].at, blocks[k].n)
 		if err != nil {
-			return nil, false, err
+			return true, err
 		}
 		for p := 0; p+8 <= len(b); {
 			typ := binary.LittleEndian.Uint16(b[p:])
@@ -331,37 +334,73 @@ func attrData(r io.ReaderAt, size int64, hi *heapIndex, addr int64, name string)
 			flags := b[p+4]
 			body := b[p+8:]
 			if msize > len(body) {
-				return nil, false, fmt.Errorf("object header message at byte %d overruns its block: %w", blocks[k].at+int64(p), ErrCorrupt)
+				return true, fmt.Errorf("object header message at byte %d overruns its block: %w", blocks[k].at+int64(p), ErrCorrupt)
 			}
 			body = body[:msize]
 			p += 8 + msize
-			switch {
-			case typ == msgContinuation:
+			if typ == msgContinuation {
 				if len(body) < hi.offSize+hi.lenSize {
-					return nil, false, fmt.Errorf("short continuation message: %w", ErrCorrupt)
+					return true, fmt.Errorf("short continuation message: %w", ErrCorrupt)
 				}
 				at := readUint(body, hi.offSize)
 				n := readUint(body[hi.offSize:], hi.lenSize)
 				if at > uint64(size) || n > uint64(size) {
-					return nil, false, fmt.Errorf("continuation block at %d (%d bytes) outside the file: %w", at, n, ErrCorrupt)
+					return true, fmt.Errorf("continuation block at %d (%d bytes) outside the file: %w", at, n, ErrCorrupt)
 				}
 				blocks = append(blocks, block{hi.base + int64(at), int64(n)})
-			case typ == msgAttribute && flags&0x02 == 0: // not a shared message
-				d, ok, err := attrMessageData(body, name)
-				if err != nil || ok {
-					return d, ok, err
-				}
+				continue
+			}
+			if stop, err := fn(typ, flags, body); stop || err != nil {
+				return true, err
 			}
 		}
 	}
-	return nil, false, nil
+	return true, nil
+}
+
+// attrData returns the raw data of attribute name in the version-1 object
+// header at the absolute address addr, or found == false when the header is
+// not version 1 or holds no such attribute message.
+func attrData(r io.ReaderAt, size int64, hi *heapIndex, addr int64, name string) (data []byte, found bool, err error) {
+	_, err = walkV1Header(r, size, hi, addr, func(typ uint16, flags byte, body []byte) (bool, error) {
+		if typ != msgAttribute || flags&0x02 != 0 { // shared messages are elsewhere
+			return false, nil
+		}
+		d, ok, err := attrMessageData(body, name)
+		if ok {
+			data, found = d, true
+		}
+		return ok, err
+	})
+	return data, found, err
 }
 
 // attrMessageData returns the data of an attribute message if it is named
 // name.
 func attrMessageData(m []byte, name string) ([]byte, bool, error) {
+	am, err := parseAttrMessage(m)
+	if err != nil {
+		return nil, false, err
+	}
+	if string(am.name) != name {
+		return nil, false, nil
+	}
+	return am.data, true, nil
+}
+
+// attrMessage is an attribute message cut into its parts.
+type attrMessage struct {
+	name         []byte // without its NUL
+	dtype, space []byte // the encoded datatype and dataspace
+	data         []byte // the rest of the message
+}
+
+// parseAttrMessage cuts an attribute message (versions 1 to 3) into its
+// parts, checking that they lie inside it.
+func parseAttrMessage(m []byte) (attrMessage, error) {
+	var am attrMessage
 	if len(m) < 8 {
-		return nil, false, fmt.Errorf("short attribute message: %w", ErrCorrupt)
+		return am, fmt.Errorf("short attribute message: %w", ErrCorrupt)
 	}
 	version := m[0]
 	nameSize := int(binary.LittleEndian.Uint16(m[2:]))
@@ -376,17 +415,127 @@ func attrMessageData(m []byte, name string) ([]byte, bool, error) {
 	case 3:
 		p = 9 // character-set byte
 	default:
-		return nil, false, fmt.Errorf("attribute message version %d: %w", version, ErrCorrupt)
+		return am, fmt.Errorf("attribute message version %d: %w", version, ErrCorrupt)
 	}
-	if nameSize < 1 || p+pad(nameSize) > len(m) {
-		return nil, false, fmt.Errorf("attribute message name overruns it: %w", ErrCorrupt)
+	if nameSize < 1 || p+pad(nameSize) > len(m) || m[p+nameSize-1] != 0 {
+		return am, fmt.Errorf("attribute message name overruns it: %w", ErrCorrupt)
 	}
-	if string(m[p:p+nameSize-1]) != name || m[p+nameSize-1] != 0 {
-		return nil, false, nil
+	am.name = m[p : p+nameSize-1]
+	p += pad(nameSize)
+	if p+pad(dtSize) > len(m) {
+		return am, fmt.Errorf("attribute %q: datatype overruns its message: %w", am.name, ErrCorrupt)
 	}
-	p += pad(nameSize) + pad(dtSize) + pad(dsSize)
-	if p > len(m) {
-		return nil, false, fmt.Errorf("attribute message %q: type and space overrun it: %w", name, ErrCorrupt)
+	am.dtype = m[p : p+dtSize]
+	p += pad(dtSize)
+	if p+pad(dsSize) > len(m) {
+		return am, fmt.Errorf("attribute %q: dataspace overruns its message: %w", am.name, ErrCorrupt)
 	}
-	return m[p:], true, nil
+	am.space = m[p : p+dsSize]
+	am.data = m[p+pad(dsSize):]
+	return am, nil
+}
+
+// Datatype class of variable-length types in a datatype message.
+const dtClassVlen = 9
+
+// checkAttrMessage checks that the data an attribute message declares —
+// its dataspace's element count times the datatype's size — lies inside
+// the message. libhdf5 1.10 copies that many bytes without checking: a
+// read past the message (found by FuzzLoad under valgrind; newer releases
+// refuse it: "ran off end of input buffer while decoding").
+func checkAttrMessage(m []byte, hi *heapIndex) error {
+	am, err := parseAttrMessage(m)
+	if err != nil {
+		return err
+	}
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("attribute %q: %s: %w", am.name, fmt.Sprintf(format, args...), ErrCorrupt)
+	}
+	if len(am.dtype) < 8 {
+		return bad("datatype of %d bytes", len(am.dtype))
+	}
+	elem := uint64(binary.LittleEndian.Uint32(am.dtype[4:]))
+	if am.dtype[0]&0x0f == dtClassVlen {
+		elem = uint64(4 + hi.offSize + 4) // length, heap address, index
+	}
+	s := am.space
+	if len(s) < 4 {
+		return bad("dataspace of %d bytes", len(s))
+	}
+	rank := int(s[1])
+	var dims []byte
+	points := uint64(1)
+	switch s[0] {
+	case 1:
+		if len(s) < 8 {
+			return bad("dataspace of %d bytes", len(s))
+		}
+		dims = s[8:]
+	case 2:
+		dims = s[4:]
+		if s[3] == 2 { // null dataspace: no data
+			points = 0
+		}
+	default:
+		return bad("dataspace version %d", s[0])
+	}
+	if rank > 32 || len(dims) < rank*hi.lenSize {
+		return bad("dataspace of rank %d in %d bytes", rank, len(s))
+	}
+	for i := range rank {
+		d := readUint(dims[i*hi.lenSize:], hi.lenSize)
+		if d != 0 && points > math.MaxUint64/d {
+			return bad("dataspace dimensions overflow")
+		}
+		points *= d
+	}
+	if points > 0 && elem > math.MaxUint64/points {
+		return bad("data size overflows")
+	}
+	if need := points * elem; need > uint64(len(am.data)) {
+		return bad("%d elements of %d bytes need %d bytes, the message holds %d", points, elem, need, len(am.data))
+	}
+	return nil
+}
+
+// checkAttrMessages checks every attribute message in the version-1 header
+// of the open object oid with checkAttrMessage, once per object, before
+// libhdf5 decodes any of them. Version-2 headers carry checksums that
+// libhdf5 verifies. mu must be held.
+func (o Object) checkAttrMessages(oid C.hid_t) error {
+	f := o.f
+	if f.writable {
+		return nil
+	}
+	var a C.ulonglong
+	if C.h5go_obj_addr(oid, &a) < 0 {
+		return o.libError("object header address")
+	}
+	if err, seen := f.attrsChecked[uint64(a)]; seen {
+		return err
+	}
+	r, done, err := f.reader()
+	if err != nil {
+		return o.errorf("checking attributes: %w", err)
+	}
+	defer done()
+	if f.sb == nil {
+		if f.sb, err = readSuperblock(r, f.size); err != nil {
+			return o.errorf("checking attributes: %w", err)
+		}
+	}
+	_, err = walkV1Header(r, f.size, f.sb, f.sb.base+int64(a), func(typ uint16, flags byte, body []byte) (bool, error) {
+		if typ != msgAttribute || flags&0x02 != 0 { // shared messages are elsewhere
+			return false, nil
+		}
+		return false, checkAttrMessage(body, f.sb)
+	})
+	if err != nil {
+		err = o.errorf("attributes: %w", err)
+	}
+	if f.attrsChecked == nil {
+		f.attrsChecked = map[uint64]error{}
+	}
+	f.attrsChecked[uint64(a)] = err
+	return err
 }
