@@ -59,6 +59,7 @@ type File struct {
 
 	sb           *heapIndex       // the superblock's field sizes (no collections), read once
 	attrsChecked map[uint64]error // checkAttrMessages's verdict by object header address
+	linksChecked map[string]error // checkLinks's verdict by group path
 }
 
 // Open opens the HDF5 file at path read-only. It checks first that path is a

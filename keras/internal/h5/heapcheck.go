@@ -11,6 +11,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"strings"
 	"unsafe"
 )
 
@@ -18,8 +19,8 @@ import (
 //
 // Variable-length strings (model_config, vlen layer_names, the Keras 3 "name"
 // attributes) are stored in "global heap collections": blocks starting with
-// "GCOL", version 1, 3 reserved bytes and the collection size, followed by
-// objects, each an index (2 bytes), a reference count (2), 4 reserved bytes, a
+// "GCOL", version 1, 3 reserved bytes (which libhdf5 does not read) and the
+// collection size, followed by objects, each an index (2 bytes), a reference count (2), 4 reserved bytes, a
 // size (size-of-lengths bytes) and the data padded to 8 bytes; index 0 marks
 // the free space, whose size covers its own header. An attribute stores, per
 // string, a reference: the string's length (4 bytes), the collection's address
@@ -52,6 +53,10 @@ type heapIndex struct {
 	// colls maps the absolute address of each collection to the sizes of its
 	// objects by index.
 	colls map[int64]map[uint16]uint64
+	// broken maps the address of each damaged collection (or of a chance
+	// match of the signature in raw data) to what is wrong with it: an
+	// error only when a string refers to it.
+	broken map[int64]error
 }
 
 // reader returns the file's bytes for the checks and a function to release
@@ -103,17 +108,21 @@ func scanHeaps(r io.ReaderAt, size int64) (*heapIndex, error) {
 		}
 		b := buf[:n]
 		for i := 0; ; {
-			j := bytes.Index(b[i:], []byte("GCOL\x01\x00\x00\x00"))
+			// The signature and version 1; libhdf5 skips the 3 reserved
+			// bytes unread, so they may hold anything.
+			j := bytes.Index(b[i:], []byte("GCOL\x01"))
 			if j < 0 {
 				break
 			}
 			addr := off + int64(i+j)
-			if _, seen := hi.colls[addr]; !seen {
+			_, seen := hi.colls[addr]
+			if _, bad := hi.broken[addr]; !seen && !bad {
 				objs, err := checkCollection(r, size, addr, hi.lenSize)
 				if err != nil {
-					return nil, err
+					hi.broken[addr] = err
+				} else {
+					hi.colls[addr] = objs
 				}
-				hi.colls[addr] = objs
 			}
 			i += j + 1
 		}
@@ -146,7 +155,7 @@ func readSuperblock(r io.ReaderAt, size int64) (*heapIndex, error) {
 		if (o != 2 && o != 4 && o != 8) || (l != 2 && l != 4 && l != 8) {
 			return nil, fmt.Errorf("superblock field sizes %d/%d: %w", o, l, ErrCorrupt)
 		}
-		return &heapIndex{base: off, offSize: int(o), lenSize: int(l), colls: map[int64]map[uint16]uint64{}}, nil
+		return &heapIndex{base: off, offSize: int(o), lenSize: int(l), colls: map[int64]map[uint16]uint64{}, broken: map[int64]error{}}, nil
 	}
 	return nil, fmt.Errorf("no superblock: %w", ErrNotHDF5)
 }
@@ -254,6 +263,9 @@ func (o Object) vlenRefs(oid C.hid_t, name string, n int64) (checked bool, err e
 		idx := binary.LittleEndian.Uint32(ref[4+hi.offSize:])
 		if addr == 0 {
 			continue // a null reference (empty or missing string): no heap read
+		}
+		if err := hi.broken[hi.base+int64(addr)]; err != nil {
+			return true, o.errorf("attribute %q: string %d: %w", name, i, err)
 		}
 		coll, ok := hi.colls[hi.base+int64(addr)]
 		if !ok {
@@ -519,10 +531,8 @@ func (o Object) checkAttrMessages(oid C.hid_t) error {
 		return o.errorf("checking attributes: %w", err)
 	}
 	defer done()
-	if f.sb == nil {
-		if f.sb, err = readSuperblock(r, f.size); err != nil {
-			return o.errorf("checking attributes: %w", err)
-		}
+	if err := f.readSB(r); err != nil {
+		return o.errorf("checking attributes: %w", err)
 	}
 	_, err = walkV1Header(r, f.size, f.sb, f.sb.base+int64(a), func(typ uint16, flags byte, body []byte) (bool, error) {
 		if typ != msgAttribute || flags&0x02 != 0 { // shared messages are elsewhere
@@ -538,4 +548,175 @@ func (o Object) checkAttrMessages(oid C.hid_t) error {
 	}
 	f.attrsChecked[uint64(a)] = err
 	return err
+}
+
+// readSB reads the superblock's field sizes into f.sb once. mu must be held.
+func (f *File) readSB(r io.ReaderAt) (err error) {
+	if f.sb == nil {
+		f.sb, err = readSuperblock(r, f.size)
+	}
+	return err
+}
+
+// Object header message type of links (compact, "new-style" groups).
+const msgLink = 0x06
+
+// Link types libhdf5 knows without registration.
+const (
+	linkHard     = 0
+	linkSoft     = 1
+	linkExternal = 64
+)
+
+// checkLinkMessage checks a link message the way libhdf5 1.13+ does and
+// 1.10 does not: every field inside the message, a name without NUL bytes,
+// a known link type, and for an external link a value that holds its
+// version byte and two NUL-terminated strings. libhdf5 1.10 hands an
+// external link of zero bytes to its query function, which reads it anyway
+// (a crash found by FuzzOpen).
+func checkLinkMessage(m []byte, hi *heapIndex) error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("link message: %s: %w", fmt.Sprintf(format, args...), ErrCorrupt)
+	}
+	if len(m) < 2 || m[0] != 1 {
+		return bad("version or size")
+	}
+	flags, p := m[1], 2
+	if flags&^0x1f != 0 {
+		return bad("flags %#x", flags)
+	}
+	typ := byte(linkHard)
+	if flags&0x08 != 0 {
+		if p >= len(m) {
+			return bad("truncated")
+		}
+		typ, p = m[p], p+1
+	}
+	if flags&0x04 != 0 {
+		p += 8 // creation order
+	}
+	if flags&0x10 != 0 {
+		p++ // character set
+	}
+	lenSize := 1 << (flags & 0x03)
+	if p+lenSize > len(m) {
+		return bad("truncated")
+	}
+	nameLen := readUintN(m[p:], lenSize)
+	p += lenSize
+	if nameLen == 0 || nameLen > uint64(len(m)-p) {
+		return bad("name of %d bytes in a message of %d", nameLen, len(m))
+	}
+	name := m[p : p+int(nameLen)]
+	p += int(nameLen)
+	if bytes.IndexByte(name, 0) >= 0 {
+		return bad("name %q holds a NUL byte", name)
+	}
+	rest := m[p:]
+	switch typ {
+	case linkHard:
+		if len(rest) < hi.offSize {
+			return bad("hard link %q: truncated address", name)
+		}
+	case linkSoft, linkExternal:
+		if len(rest) < 2 {
+			return bad("link %q: truncated value", name)
+		}
+		n := int(binary.LittleEndian.Uint16(rest))
+		if n == 0 || n > len(rest)-2 {
+			return bad("link %q: value of %d bytes in %d", name, n, len(rest)-2)
+		}
+		if v := rest[2 : 2+n]; typ == linkExternal && (v[0]>>4 != 0 || bytes.Count(v[1:], []byte{0}) < 2) {
+			return bad("external link %q: malformed value", name)
+		}
+	default:
+		return bad("link %q of unknown type %d", name, typ)
+	}
+	return nil
+}
+
+// readUintN decodes a little-endian unsigned integer of n (1, 2, 4 or 8)
+// bytes.
+func readUintN(b []byte, n int) uint64 {
+	if n == 1 {
+		return uint64(b[0])
+	}
+	return readUint(b, n)
+}
+
+// checkLinks checks, once per group, the link messages of the groups that
+// a lookup of path goes through — the root and every group above path's
+// last component, and path itself when self — before libhdf5 decodes them
+// (checkLinkMessage). mu must be held.
+func (f *File) checkLinks(path string, self bool) error {
+	if f.writable || f.size == 0 {
+		return nil
+	}
+	groups := []string{"/"}
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	if !self {
+		parts = parts[:len(parts)-1]
+	}
+	prefix := ""
+	for _, c := range parts {
+		if c == "" || c == "." {
+			continue
+		}
+		prefix += "/" + c
+		groups = append(groups, prefix)
+	}
+	for _, g := range groups {
+		err, seen := f.linksChecked[g]
+		if !seen {
+			err = f.checkGroupLinks(g)
+			if f.linksChecked == nil {
+				f.linksChecked = map[string]error{}
+			}
+			f.linksChecked[g] = err
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkGroupLinks checks the link messages in the version-1 header of the
+// group at path (whose parents are checked). Failing to open it is left to
+// the caller's own lookup to report. mu must be held.
+func (f *File) checkGroupLinks(path string) error {
+	cp, free, err := cstr(path)
+	if err != nil {
+		return nil
+	}
+	defer free()
+	id := C.H5Oopen(f.id, cp, C.h5go_lapl())
+	if id < 0 {
+		C.H5Eclear2(C.H5E_DEFAULT)
+		return nil
+	}
+	defer C.H5Oclose(id)
+	var a C.ulonglong
+	if C.h5go_obj_addr(id, &a) < 0 {
+		C.H5Eclear2(C.H5E_DEFAULT)
+		return nil
+	}
+	r, done, err := f.reader()
+	if err != nil {
+		return fmt.Errorf("h5: %s: %s: checking links: %w", f.name, path, err)
+	}
+	defer done()
+	if err := f.readSB(r); err != nil {
+		return fmt.Errorf("h5: %s: %s: checking links: %w", f.name, path, err)
+	}
+	_, err = walkV1Header(r, f.size, f.sb, f.sb.base+int64(a), func(typ uint16, flags byte, body []byte) (bool, error) {
+		if typ != msgLink {
+			return false, nil
+		}
+		return false, checkLinkMessage(body, f.sb)
+	})
+	if err != nil {
+		return fmt.Errorf("h5: %s: %s: %w", f.name, path, err)
+	}
+	return nil
 }

@@ -68,6 +68,9 @@ func (o Object) open() (C.hid_t, error) {
 	if err := o.f.check(); err != nil {
 		return -1, err
 	}
+	if err := o.f.checkLinks(o.path, false); err != nil {
+		return -1, err
+	}
 	p, free, err := cstr(o.path)
 	if err != nil {
 		return -1, o.errorf("%w", err)
@@ -83,6 +86,9 @@ func (o Object) open() (C.hid_t, error) {
 // kind reports what the absolute path names. mu must be held.
 func (f *File) kind(path string) (Kind, error) {
 	if err := f.check(); err != nil {
+		return KindNone, err
+	}
+	if err := f.checkLinks(path, false); err != nil {
 		return KindNone, err
 	}
 	p, free, err := cstr(path)
@@ -167,6 +173,9 @@ func (g Group) Members() ([]Member, error) {
 		return nil, err
 	}
 	defer C.H5Oclose(id)
+	if err := g.f.checkLinks(g.path, true); err != nil {
+		return nil, err
+	}
 	l := C.h5go_names{limit: C.size_t(g.f.limit())}
 	if C.h5go_link_names(id, &l) < 0 {
 		err := g.libError("list members")
