@@ -472,6 +472,18 @@ func checkAttrMessage(m []byte, hi *heapIndex) error {
 	elem := uint64(binary.LittleEndian.Uint32(am.dtype[4:]))
 	if am.dtype[0]&0x0f == dtClassVlen {
 		elem = uint64(4 + hi.offSize + 4) // length, heap address, index
+		// libhdf5 sizes its conversion buffer as a string's stored length
+		// times the base type's size: a damaged base size makes it
+		// allocate and zero gigabytes (64 s for one file found by
+		// FuzzLoad). A string's base is a 1-byte character; Keras stores
+		// no other variable-length types.
+		if len(am.dtype) < 16 {
+			return bad("variable-length datatype without its base type")
+		}
+		base := binary.LittleEndian.Uint32(am.dtype[12:])
+		if isString := am.dtype[1]&0x0f == 1; (isString && base != 1) || base == 0 || base > 1<<10 {
+			return bad("variable-length datatype with a base type of %d bytes", base)
+		}
 	}
 	s := am.space
 	if len(s) < 4 {
