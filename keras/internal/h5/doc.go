@@ -74,13 +74,19 @@
 // ErrCorrupt instead (heapcheck.go). With these checks, 1,600 copies of four
 // corpus files with 1 to 8 random bytes changed all gave errors or readable
 // files, no crash or hang (without them: 3 crashes and 2 hangs in 1,700).
-// Fuzzing (FuzzOpen) found two more crashes, both fixed: files are read
-// through a read-only driver of this package (vfd.c) that keeps libhdf5's
-// metadata accumulator off, since its address arithmetic wraps around on a
-// damaged address near 2^64, and checks every read's range itself; and
-// attributes are walked once without a table before H5Aiterate2 builds one
-// (shim.c). Deliberately crafted files may still find other libhdf5 bugs;
-// only open files from sources you trust with a library of that age.
+// Fuzzing (FuzzOpen, FuzzLoad) found more, all fixed, reproducers kept in
+// testdata/fuzz: files and images are read through a read-only driver of
+// this package (vfd.c) that keeps libhdf5's metadata accumulator off, since
+// its address arithmetic wraps around on a damaged address near 2^64, and
+// checks every read's range itself; attributes and links are walked once
+// without a table before H5Aiterate2 and H5Literate build one (shim.c);
+// and before libhdf5 decodes a version-1 object header's attribute or link
+// messages, this package checks them (parts inside the message, data no
+// larger than the message, known link types, well-formed external links,
+// variable-length base types of sane size, string references that name
+// real collections). Deliberately crafted files may still find other
+// libhdf5 bugs; only open files from sources you trust with a library of
+// that age.
 //
 // # Building
 //
