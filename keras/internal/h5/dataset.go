@@ -85,9 +85,12 @@ func (d Dataset) meta(oid C.hid_t) (dsMeta, error) {
 	if m.shape, m.n, err = spaceShape(s); err != nil {
 		return m, d.errorf("%w", err)
 	}
-	var chunked, filtered C.int
-	if C.h5go_dataset_layout(oid, &chunked, &filtered) < 0 {
+	var chunked, filtered, short C.int
+	if C.h5go_dataset_layout(oid, &chunked, &filtered, &short) < 0 {
 		return m, d.libError("storage layout")
+	}
+	if short != 0 {
+		return m, d.errorf("compact dataset of shape %v holds fewer bytes than its type and shape need: %w", m.shape, ErrCorrupt)
 	}
 	m.chunked, m.filtered = chunked != 0, filtered != 0
 	if m.t.size == 2 && (m.t.cls == classOpaque || m.t.cls == classInteger) {

@@ -344,7 +344,11 @@ int h5go_space_info(hid_t s, h5go_sinfo *out) {
 	return 0;
 }
 
-int h5go_dataset_layout(hid_t ds, int *chunked, int *filtered) {
+//
+// *short_compact is set when the dataset is compact (its data inside the
+// object header) and holds fewer bytes than its dataspace and type need:
+// libhdf5 1.10 would copy past them (a crash found by FuzzOpen).
+int h5go_dataset_layout(hid_t ds, int *chunked, int *filtered, int *short_compact) {
 	hid_t dcpl = H5Dget_create_plist(ds);
 	if (dcpl < 0) return -1;
 	H5D_layout_t l = H5Pget_layout(dcpl);
@@ -353,6 +357,20 @@ int h5go_dataset_layout(hid_t ds, int *chunked, int *filtered) {
 	if (l < 0 || nf < 0) return -1;
 	*chunked = l == H5D_CHUNKED;
 	*filtered = nf > 0;
+	*short_compact = 0;
+	if (l == H5D_COMPACT) {
+		hid_t t = H5Dget_type(ds);
+		if (t < 0) return -1;
+		size_t elem = H5Tget_size(t);
+		KEEP_ERROR(H5Tclose(t));
+		hid_t sp = H5Dget_space(ds);
+		if (sp < 0) return -1;
+		hssize_t n = H5Sget_simple_extent_npoints(sp);
+		KEEP_ERROR(H5Sclose(sp));
+		if (elem == 0 || n < 0) return -1;
+		hsize_t have = H5Dget_storage_size(ds);
+		*short_compact = (hsize_t)n > have / elem;
+	}
 	return 0;
 }
 

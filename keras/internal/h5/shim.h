@@ -55,7 +55,7 @@ int h5go_attr_names(hid_t obj, h5go_names *out);
 
 int h5go_type_info(hid_t type, h5go_tinfo *out);
 int h5go_space_info(hid_t space, h5go_sinfo *out);
-int h5go_dataset_layout(hid_t ds, int *chunked, int *filtered);
+int h5go_dataset_layout(hid_t ds, int *chunked, int *filtered, int *short_compact);
 
 herr_t h5go_read(hid_t ds, int mem, void *buf);
 herr_t h5go_attr_read_vlen(hid_t attr, int cset, char **out);
