@@ -9,7 +9,8 @@
 #   scripts/fuzz.sh FuzzLoad        # only the targets named
 #
 # Each new interesting input is minimized for at most MINIMIZE (default 5s;
-# go test's own default, 60s, spent 9 of FuzzLoad's 10 minutes minimizing).
+# with go test's own default, 60s, FuzzLoad ran 1,559 inputs in 10 minutes,
+# with 5s 52,865: the rest of the time went to minimizing).
 #
 # Logs go to $LOGDIR (default /tmp/kerago-fuzz). An input that fails is
 # written by go test to <package>/testdata/fuzz/<Target>/ : keep it (it is
